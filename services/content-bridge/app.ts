@@ -1,0 +1,98 @@
+/**
+ * Assembles the Content Bridge from its dependencies. `main.ts` calls this with real config; tests
+ * call it with the harness's servers, so they exercise exactly the production wiring.
+ */
+import { authenticate } from '../kit/auth/authenticate.ts';
+import { hashPassword } from '../kit/auth/passwords.ts';
+import { tokenSettingsFromConfig } from '../kit/auth/tokens.ts';
+import type { Deps } from '../kit/deps/index.ts';
+import { createServiceApp, type ServiceApp } from '../kit/http/app.ts';
+import { createRateLimiter } from '../kit/http/rate-limit.ts';
+import type { RouteSpec } from '../kit/http/routes.ts';
+import type { Logger } from '../kit/observability/logger.ts';
+import { logMailer, type Mailer } from './auth/mailer.ts';
+import { RATE_RULES } from './auth/rate-rules.ts';
+import { refreshTokens } from './auth/refresh-tokens.ts';
+import { revocationList } from './auth/revocation.ts';
+import { authRoutes } from './auth/routes.ts';
+import type { ContentBridgeConfig } from './config.ts';
+import type { AppContext } from './context.ts';
+import { simulationRoutes } from './simulation/routes.ts';
+import { usersRepository } from './users/repository.ts';
+import { userRoutes } from './users/routes.ts';
+import { contentRoutes } from './content/routes.ts';
+import { courseRoutes } from './courses/routes.ts';
+import { progressRoutes } from './progress/routes.ts';
+
+export const SERVICE_NAME = 'content-bridge';
+
+export interface BuildOptions {
+  config: ContentBridgeConfig;
+  deps: Deps;
+  logger: Logger;
+  mailer?: Mailer;
+  rateRules?: Partial<typeof RATE_RULES>;
+}
+
+export interface ContentBridge extends ServiceApp {
+  context: AppContext;
+  routes: RouteSpec[];
+}
+
+export function buildContentBridge(opts: BuildOptions): ContentBridge {
+  const { config, deps, logger } = opts;
+  const context: AppContext = {
+    config,
+    deps,
+    logger,
+    tokens: tokenSettingsFromConfig(config),
+    users: usersRepository(deps.db),
+    refreshTokens: refreshTokens(deps.db, config.REFRESH_TOKEN_TTL_SECONDS),
+    revocation: revocationList(deps.cache, logger),
+    rateLimit: createRateLimiter(deps.cache, logger),
+    rateRules: { ...RATE_RULES, ...opts.rateRules },
+    mailer: opts.mailer ?? logMailer(logger),
+  };
+  const routes = [
+    ...authRoutes(context),
+    ...userRoutes(context),
+    ...contentRoutes(context),
+    ...courseRoutes(context),
+    ...progressRoutes(context),
+    ...(config.ENABLE_ERROR_SIMULATION ? simulationRoutes() : []),
+  ];
+  const service = createServiceApp({
+    name: SERVICE_NAME,
+    version: config.SERVICE_VERSION,
+    description: 'Hunt Master Academy Content Bridge: auth, users, content, courses and progress',
+    logger,
+    routes,
+    maxJsonBodyBytes: config.MAX_JSON_BODY_BYTES,
+    authenticate: authenticate(context.tokens, (jti) => context.revocation.isRevoked(jti)),
+    readiness: {
+      postgres: (t) => deps.db.ping(t),
+      redis: (t) => deps.cache.ping(t),
+      'object-store': (t) => deps.store.ping(t),
+    },
+  });
+  return { ...service, context, routes };
+}
+
+/** Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when no admin exists yet. */
+export async function ensureFirstAdmin(context: AppContext): Promise<'created' | 'exists' | 'not-configured'> {
+  const { config, users, logger } = context;
+  if (await users.anyAdmin()) return 'exists';
+  if (!config.ADMIN_EMAIL || !config.ADMIN_PASSWORD) {
+    logger.warn('no admin account exists and ADMIN_EMAIL/ADMIN_PASSWORD are not set');
+    return 'not-configured';
+  }
+  await users.create({
+    username: config.ADMIN_USERNAME,
+    email: config.ADMIN_EMAIL,
+    passwordHash: await hashPassword(config.ADMIN_PASSWORD),
+    profile: {},
+    roles: ['admin', 'instructor'],
+  });
+  logger.info({ username: config.ADMIN_USERNAME }, 'created the first admin account');
+  return 'created';
+}

@@ -1,0 +1,255 @@
+/** Registration, login, token refresh and validation, logout and password reset. */
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
+import { signAccessToken, TokenError, verifyAccessToken } from '../../kit/auth/tokens.ts';
+import { bearerToken } from '../../kit/auth/authenticate.ts';
+import { problem } from '../../kit/http/problem.ts';
+import { route, type RouteSpec } from '../../kit/http/routes.ts';
+import type { AppContext } from '../context.ts';
+import { profileSchema, toUser, userSchema, usernameSchema, type UserRow } from '../users/model.ts';
+import { DuplicateUserError } from '../users/repository.ts';
+import { RefreshTokenError } from './refresh-tokens.ts';
+
+const registerBody = z.strictObject({
+  username: usernameSchema,
+  email: z.email().max(254),
+  password: z.string().max(1024),
+  profile: profileSchema.optional(),
+});
+
+const loginBody = z
+  .strictObject({
+    username: z.string().min(1).max(254).optional(),
+    email: z.string().min(1).max(254).optional(),
+    password: z.string().min(1).max(1024),
+  })
+  .refine((b) => Boolean(b.username) !== Boolean(b.email), { message: 'give either username or email' });
+
+const tokenPairSchema = z.object({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number(),
+  refresh_token: z.string(),
+  user: userSchema,
+});
+
+const resetBody = z.union([
+  z.strictObject({ email: z.email().max(254) }),
+  z.strictObject({ token: z.string().min(10).max(200), new_password: z.string().max(1024) }),
+]);
+
+const INVALID_CREDENTIALS = 'Invalid username, email or password';
+
+export async function issueTokenPair(app: AppContext, user: UserRow) {
+  const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
+  const refresh = await app.refreshTokens.issue(user.id);
+  return {
+    access_token: access.token,
+    token_type: 'Bearer' as const,
+    expires_in: app.tokens.accessTtlSeconds,
+    refresh_token: refresh,
+    user: toUser(user),
+  };
+}
+
+export function authRoutes(app: AppContext): RouteSpec[] {
+  const clientIp = (ip: string) => ip || 'unknown';
+  return [
+    route({
+      method: 'post',
+      path: ['/auth/register', '/api/users/register'],
+      summary: 'Register a student account',
+      tags: ['auth'],
+      access: 'public',
+      body: registerBody,
+      responses: { 201: { description: 'Created', schema: z.object({ user: userSchema }) } },
+      async handler({ ctx, body }) {
+        await app.rateLimit([app.rateRules.register, clientIp(ctx.ip)]);
+        const problems = passwordProblems({ password: body.password, username: body.username, email: body.email });
+        if (problems.length) {
+          throw problem.unprocessable(
+            'The password does not meet the policy',
+            problems.map((message) => ({ location: 'body.password', message })),
+          );
+        }
+        try {
+          const user = await app.users.create({
+            username: body.username,
+            email: body.email,
+            passwordHash: await hashPassword(body.password),
+            profile: body.profile ?? {},
+            roles: ['student'],
+          });
+          ctx.status = 201;
+          ctx.body = { user: toUser(user) };
+        } catch (err) {
+          if (err instanceof DuplicateUserError) throw problem.conflict('That username or email is already registered');
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'post',
+      path: ['/auth/login', '/api/authenticate'],
+      summary: 'Log in with username or email and password',
+      tags: ['auth'],
+      access: 'public',
+      body: loginBody,
+      responses: { 200: { description: 'Token pair', schema: tokenPairSchema } },
+      async handler({ ctx, body }) {
+        const account = (body.username ?? body.email ?? '').toLowerCase();
+        await app.rateLimit(
+          [app.rateRules.loginPerAccount, `${account}|${clientIp(ctx.ip)}`],
+          [app.rateRules.loginPerIp, clientIp(ctx.ip)],
+        );
+        const user = await app.users.findByLogin(body);
+        // Always run one argon2 verification, so timing does not reveal whether the account exists.
+        const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash()));
+        if (!user || !user.password_hash || !ok) throw problem.unauthorized(INVALID_CREDENTIALS);
+        await app.users.touchLogin(user.id);
+        const fresh = (await app.users.findById(user.id)) ?? user;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = await issueTokenPair(app, fresh);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/auth/refresh',
+      summary: 'Exchange a refresh token for a new token pair (the old one is rotated)',
+      tags: ['auth'],
+      access: 'public',
+      body: z.strictObject({ refresh_token: z.string().min(10).max(200) }),
+      responses: { 200: { description: 'Token pair', schema: tokenPairSchema } },
+      async handler({ ctx, body }) {
+        let rotated;
+        try {
+          rotated = await app.refreshTokens.rotate(body.refresh_token);
+        } catch (err) {
+          if (err instanceof RefreshTokenError) throw problem.unauthorized(err.message);
+          throw err;
+        }
+        const user = await app.users.findById(rotated.userId);
+        if (!user) throw problem.unauthorized('unknown user');
+        const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = {
+          access_token: access.token,
+          token_type: 'Bearer',
+          expires_in: app.tokens.accessTtlSeconds,
+          refresh_token: rotated.token,
+          user: toUser(user),
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/auth/logout',
+      summary: 'Revoke the current access token and, if given, its refresh token family',
+      tags: ['auth'],
+      access: 'authenticated',
+      body: z.strictObject({ refresh_token: z.string().max(200).optional() }).optional(),
+      responses: { 204: { description: 'Logged out' } },
+      async handler({ ctx, body, principal }) {
+        await app.revocation.revoke(principal!.tokenId, principal!.expiresAt);
+        if (body?.refresh_token) await app.refreshTokens.revokeFamilyOf(body.refresh_token);
+        ctx.status = 204;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/auth/token',
+      summary: 'Validate an access token (used by the other modules)',
+      tags: ['auth'],
+      access: 'public',
+      body: z.strictObject({ token: z.string().max(8192).optional() }).optional(),
+      responses: {
+        200: {
+          description: 'Valid',
+          schema: z.object({ valid: z.literal(true), user: userSchema, roles: z.array(z.string()), exp: z.number() }),
+        },
+        401: { description: 'Invalid', schema: z.object({ valid: z.literal(false), error: z.string() }) },
+      },
+      async handler({ ctx, body }) {
+        const token = body?.token ?? bearerToken(ctx);
+        const invalid = (error: string) => {
+          ctx.status = 401;
+          ctx.set('Cache-Control', 'no-store');
+          ctx.body = { valid: false, error };
+        };
+        if (!token) return invalid('no token given');
+        try {
+          const claims = verifyAccessToken(app.tokens, token);
+          if (await app.revocation.isRevoked(claims.jti)) return invalid('token revoked');
+          const user = await app.users.findById(claims.sub);
+          if (!user) return invalid('unknown user');
+          ctx.set('Cache-Control', 'no-store');
+          ctx.body = { valid: true, user: toUser(user), roles: claims.roles, exp: claims.exp };
+        } catch (err) {
+          if (err instanceof TokenError) return invalid(err.message);
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/users/reset-password',
+      summary: 'Request a password reset ({email}) or confirm one ({token, new_password})',
+      tags: ['auth'],
+      access: 'public',
+      body: resetBody,
+      responses: {
+        202: { description: 'Reset requested (always, whether or not the email exists)' },
+        204: { description: 'Password changed' },
+      },
+      async handler({ ctx, body }) {
+        await app.rateLimit([app.rateRules.passwordReset, clientIp(ctx.ip)]);
+        if ('email' in body) {
+          const user = await app.users.findByLogin({ email: body.email });
+          if (user) {
+            const token = randomBytes(32).toString('base64url');
+            const expiresAt = new Date(Date.now() + app.config.PASSWORD_RESET_TTL_SECONDS * 1000);
+            await app.deps.db.query('INSERT INTO users.password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3)', [
+              user.id,
+              sha256(token),
+              expiresAt,
+            ]);
+            const link = `${app.config.PUBLIC_BASE_URL}/reset-password?token=${token}`;
+            await app.mailer.sendPasswordReset({ email: user.email, username: user.username }, link, expiresAt);
+          }
+          ctx.status = 202;
+          ctx.body = { status: 'accepted', detail: 'If that address is registered, a reset link is on its way.' };
+          return;
+        }
+        const changed = await app.deps.db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ id: string; user_id: string; username: string; email: string }>(
+            `UPDATE users.password_resets r SET used_at = now()
+               FROM users.users u
+              WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.id = r.user_id
+              RETURNING r.id, r.user_id, u.username, u.email`,
+            [sha256(body.token)],
+          );
+          const reset = rows[0];
+          if (!reset) return undefined;
+          const problems = passwordProblems({ password: body.new_password, username: reset.username, email: reset.email });
+          if (problems.length) {
+            throw problem.unprocessable(
+              'The password does not meet the policy',
+              problems.map((message) => ({ location: 'body.new_password', message })),
+            );
+          }
+          await tx.query('UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1', [
+            reset.user_id,
+            await hashPassword(body.new_password),
+          ]);
+          await tx.query('UPDATE users.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [reset.user_id]);
+          return reset.user_id;
+        });
+        if (!changed) throw problem.badRequest('The reset token is invalid, used or expired');
+        ctx.status = 204;
+      },
+    }),
+  ];
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');

@@ -1,0 +1,49 @@
+/**
+ * Content Bridge entry point. Start with tracing preloaded:
+ *   node --import ./services/kit/observability/register-tracing.ts services/content-bridge/main.ts
+ */
+import { exitOnConfigError } from '../kit/config.ts';
+import { closeDeps, createDeps } from '../kit/deps/index.ts';
+import { loadMigrations, migrate } from '../kit/deps/migrations.ts';
+import { listen } from '../kit/http/server.ts';
+import { createLogger } from '../kit/observability/logger.ts';
+import { buildContentBridge, ensureFirstAdmin, SERVICE_NAME } from './app.ts';
+import { loadContentBridgeConfig } from './config.ts';
+import { MIGRATIONS_DIR } from './paths.ts';
+
+async function main() {
+  let config;
+  try {
+    config = loadContentBridgeConfig();
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+  const logger = createLogger({ service: SERVICE_NAME, level: config.LOG_LEVEL });
+  let deps;
+  try {
+    deps = createDeps(config, SERVICE_NAME);
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+  const applied = await migrate(deps.db, SERVICE_NAME, loadMigrations(MIGRATIONS_DIR));
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  await deps.store.ensureBucket();
+  const bridge = buildContentBridge({ config, deps, logger });
+  await ensureFirstAdmin(bridge.context);
+  const running = await listen({
+    app: bridge.app,
+    health: bridge.health,
+    logger,
+    port: config.PORT,
+    host: config.HOST,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    closers: [() => closeDeps(deps)],
+    exitProcess: true,
+  });
+  logger.info({ port: running.port }, 'content bridge listening');
+}
+
+main().catch((err) => {
+  process.stderr.write(`content-bridge failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

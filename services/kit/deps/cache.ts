@@ -1,0 +1,72 @@
+/**
+ * The cache and rate-limit store behind a small interface (Redis in production; an in-process
+ * driver can stand in). Callers treat the cache as optional: every method may throw
+ * DependencyUnavailableError, and callers decide whether to fall back or fail.
+ */
+import { Redis } from 'ioredis';
+import { DependencyUnavailableError } from './errors.ts';
+import { withTimeout } from './database.ts';
+
+export interface Cache {
+  readonly driver: string;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets only when absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  del(...keys: string[]): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  /** Fixed-window counter: increments `key` and returns the count and the seconds left in the window. */
+  hit(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}`;
+
+export function createRedisCache(url: string, opts: { keyPrefix?: string; commandTimeoutMs?: number } = {}): Cache {
+  const redis = new Redis(url, {
+    keyPrefix: opts.keyPrefix,
+    // Fail fast while Redis is down instead of queueing commands; reconnect in the background.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: opts.commandTimeoutMs ?? 1000,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+  });
+  redis.on('error', () => undefined); // surfaced per command; the client keeps reconnecting
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DependencyUnavailableError('redis', err);
+    }
+  };
+  return {
+    driver: 'redis',
+    get: (key) => call(() => redis.get(key)),
+    set: (key, value, ttl) => call(async () => void (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl))))),
+    setIfAbsent: (key, value, ttl) => call(async () => (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK'),
+    del: (...keys) => call(async () => void (keys.length ? await redis.del(...keys) : 0)),
+    exists: (key) => call(async () => (await redis.exists(key)) === 1),
+    hit: (key, windowSeconds) =>
+      call(async () => {
+        const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, key, windowSeconds)) as [number, number];
+        return { count, ttlSeconds: ttl };
+      }),
+    ping: (timeoutMs) =>
+      withTimeout(
+        call(() => redis.ping()),
+        timeoutMs,
+        'redis',
+      ).then(() => undefined),
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The Koa app every service starts from: request ids and access logs, metrics, problem+json
+ * errors, probes, `/metrics`, `/openapi.json`, authentication and the declared routes.
+ */
+import { randomUUID } from 'node:crypto';
+import Koa, { type Middleware } from 'koa';
+import { Router } from '@koa/router';
+import type { Logger } from '../observability/logger.ts';
+import { createMetrics, type HttpMetrics } from '../observability/metrics.ts';
+import { errorMiddleware } from './errors.ts';
+import { createHealth, type Health, type ReadinessCheck } from './health.ts';
+import { buildOpenApi } from './openapi.ts';
+import { mountRoutes, type RouteSpec } from './routes.ts';
+
+export interface ServiceAppOptions {
+  name: string;
+  version: string;
+  description: string;
+  logger: Logger;
+  routes: RouteSpec[];
+  readiness: Record<string, ReadinessCheck>;
+  authenticate?: Middleware;
+  maxJsonBodyBytes: number;
+}
+
+export interface ServiceApp {
+  app: Koa;
+  health: Health;
+  metrics: HttpMetrics;
+  openapi: object;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
+  const app = new Koa({ proxy: true });
+  const health = createHealth(opts.readiness);
+  const metrics = createMetrics(opts.name);
+  const openapi = buildOpenApi({ title: opts.name, version: opts.version, description: opts.description }, opts.routes);
+
+  // Koa's default handler prints stack traces; the error middleware already logged what matters.
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    const log = opts.logger.child({ request_id: requestId });
+    ctx.state.log = log;
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      if (!['/livez', '/readyz', '/healthz', '/metrics'].includes(ctx.path)) {
+        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      }
+    }
+  });
+  app.use(metrics.middleware);
+  app.use(errorMiddleware(opts.logger));
+
+  const system = new Router();
+  system.get('/livez', (ctx) => health.livez(ctx));
+  system.get('/healthz', (ctx) => health.livez(ctx));
+  system.get('/readyz', (ctx) => health.readyz(ctx));
+  system.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  system.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  system.get('/', (ctx) => {
+    ctx.body = { service: opts.name, version: opts.version, status: health.shuttingDown ? 'shutting-down' : 'healthy' };
+  });
+  app.use(system.routes());
+
+  if (opts.authenticate) app.use(opts.authenticate);
+  const router = new Router();
+  mountRoutes(router, opts.routes, { maxJsonBodyBytes: opts.maxJsonBodyBytes });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return { app, health, metrics, openapi };
+}

@@ -1,0 +1,35 @@
+/** Renders every error as problem+json; unexpected errors are logged and hidden from the client. */
+import type { Context, Next } from 'koa';
+import { DependencyUnavailableError } from '../deps/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { ProblemError, problem } from './problem.ts';
+
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err;
+  if (err instanceof DependencyUnavailableError) return problem.unavailable(`A required service is unavailable: ${err.dependency}`);
+  const status = (err as { status?: number; expose?: boolean }).status;
+  // Koa/http-errors thrown by middleware (e.g. 405 from allowedMethods) carry a safe status.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ProblemError({ status, detail: (err as Error).message });
+  }
+  return new ProblemError({ status: 500, detail: 'An unexpected error occurred' });
+}
+
+export function errorMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw problem.notFound(`No route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const p = toProblem(err);
+      if (p.status >= 500) {
+        const log = (ctx.state.log as Logger | undefined) ?? logger;
+        log.error({ err, status: p.status }, 'request failed');
+      }
+      ctx.status = p.status;
+      for (const [name, value] of Object.entries(p.headers)) ctx.set(name, value);
+      ctx.type = 'application/problem+json';
+      ctx.body = { ...p.body(ctx.path), ...(ctx.state.requestId ? { request_id: ctx.state.requestId } : {}) };
+    }
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Declarative routes: one definition carries the path, the access rule and the zod schemas, and
+ * feeds both the router (validation, authorization) and the OpenAPI document.
+ */
+import type { Context } from 'koa';
+import { Router } from '@koa/router';
+import { z } from 'zod';
+import { readJson } from './body.ts';
+import { problem, type FieldError } from './problem.ts';
+
+export const ROLES = ['student', 'instructor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: set by the authenticator from a verified access token. */
+export interface Principal {
+  userId: string;
+  username: string;
+  roles: Role[];
+  tokenId: string;
+  expiresAt: number;
+  token: string;
+}
+
+/** `public`: anyone; `authenticated`: any signed-in user; a role list: a user holding one of them. */
+export type Access = 'public' | 'authenticated' | readonly Role[];
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+export interface RouteContext<P, Q, B> {
+  ctx: Context;
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal | undefined;
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  method: Method;
+  /** OpenAPI-style paths (`/api/users/{user_id}`); several paths serve the same handler (aliases). */
+  path: string | string[];
+  summary: string;
+  tags?: string[];
+  access: Access;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  /** A JSON body schema, or `stream` when the handler reads the request itself (uploads). */
+  body?: z.ZodType<B> | { stream: string; description: string };
+  responses?: Record<number, ResponseSpec>;
+  /** Documented extra headers the route reads, e.g. If-Match. */
+  headers?: string[];
+  handler: (input: RouteContext<P, Q, B>) => unknown;
+}
+
+/** Keeps each route's generic types when collecting specs of different shapes into one list. */
+export function route<P = unknown, Q = unknown, B = unknown>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+export const toKoaPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
+
+function fieldErrors(location: string, error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    location: [location, ...issue.path.map(String)].join('.'),
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+}
+
+function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, location: string): T {
+  if (!schema) return value as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw problem.unprocessable(`The request ${location} is invalid`, fieldErrors(location, result.error));
+  return result.data;
+}
+
+export function authorize(access: Access, principal: Principal | undefined): void {
+  if (access === 'public') return;
+  if (!principal) throw problem.unauthorized();
+  if (access === 'authenticated') return;
+  if (!principal.roles.some((role) => access.includes(role))) {
+    throw problem.forbidden(`This requires one of the roles: ${access.join(', ')}`);
+  }
+}
+
+export interface MountOptions {
+  maxJsonBodyBytes: number;
+}
+
+/** Registers every spec on a router. Validation order: auth first, so anonymous probes learn nothing. */
+export function mountRoutes(router: Router, specs: RouteSpec[], opts: MountOptions): void {
+  for (const spec of specs) {
+    const paths = Array.isArray(spec.path) ? spec.path : [spec.path];
+    for (const path of paths) {
+      router[spec.method](toKoaPath(path), async (ctx) => {
+        const principal = ctx.state.principal as Principal | undefined;
+        authorize(spec.access, principal);
+        const params = parsePart(spec.params, ctx.params, 'path');
+        const query = parsePart(spec.query, ctx.query, 'query');
+        let body: unknown;
+        if (spec.body && !('stream' in spec.body)) {
+          const raw = await readJson(ctx, opts.maxJsonBodyBytes);
+          body = parsePart(spec.body, raw, 'body');
+        }
+        await spec.handler({ ctx, params, query, body, principal });
+      });
+    }
+  }
+}

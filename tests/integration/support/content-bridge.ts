@@ -1,0 +1,131 @@
+/**
+ * Starts a real Content Bridge in-process against the run's PostgreSQL, Redis and MinIO. Each call
+ * gets its own database, bucket and Redis key prefix, so test files never see each other's data.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createPgDatabase } from '../../../services/kit/deps/database.ts';
+import { createRedisCache } from '../../../services/kit/deps/cache.ts';
+import { createS3ObjectStore } from '../../../services/kit/deps/object-store.ts';
+import type { Deps } from '../../../services/kit/deps/index.ts';
+import { loadMigrations, migrate } from '../../../services/kit/deps/migrations.ts';
+import { listen } from '../../../services/kit/http/server.ts';
+import { createLogger } from '../../../services/kit/observability/logger.ts';
+import { buildContentBridge, ensureFirstAdmin, type BuildOptions, type ContentBridge } from '../../../services/content-bridge/app.ts';
+import { loadContentBridgeConfig } from '../../../services/content-bridge/config.ts';
+import { MIGRATIONS_DIR } from '../../../services/content-bridge/paths.ts';
+import type { Mailer } from '../../../services/content-bridge/auth/mailer.ts';
+
+export interface Endpoints {
+  postgresUrl: string;
+  redisUrl: string;
+  minio: { endpoint: string; accessKey: string; secretKey: string };
+}
+
+export async function createTestDatabase(adminUrl: string): Promise<string> {
+  const name = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function defaultEndpoints(): Endpoints {
+  return { postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), minio: inject('minio') };
+}
+
+/** Captures log lines, so tests can assert what is (and is not) logged. */
+export function memoryLog() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
+export interface TestBridge {
+  url: string;
+  bridge: ContentBridge;
+  deps: Deps;
+  databaseUrl: string;
+  bucket: string;
+  logLines: string[];
+  mail: Array<{ email: string; link: string }>;
+  adminCredentials: { username: string; email: string; password: string };
+  close(): Promise<void>;
+}
+
+export async function startTestBridge(
+  opts: { endpoints?: Endpoints; env?: Record<string, string>; rateRules?: BuildOptions['rateRules'] } = {},
+): Promise<TestBridge> {
+  const endpoints = opts.endpoints ?? defaultEndpoints();
+  const databaseUrl = await createTestDatabase(endpoints.postgresUrl);
+  const bucket = `t-${randomUUID().slice(0, 13)}`;
+  const adminCredentials = { username: 'admin', email: 'admin@huntmaster.test', password: `Adm1n-${randomBytes(9).toString('base64url')}` };
+  const config = loadContentBridgeConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: endpoints.redisUrl,
+    S3_ENDPOINT: endpoints.minio.endpoint,
+    S3_ACCESS_KEY: endpoints.minio.accessKey,
+    S3_SECRET_KEY: endpoints.minio.secretKey,
+    S3_BUCKET: bucket,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_EMAIL: adminCredentials.email,
+    ADMIN_PASSWORD: adminCredentials.password,
+    ...opts.env,
+  });
+  const log = memoryLog();
+  const logger = createLogger({ service: 'content-bridge-test', level: config.LOG_LEVEL, destination: log.stream });
+  const deps: Deps = {
+    db: createPgDatabase(databaseUrl, { poolSize: 10 }),
+    cache: createRedisCache(endpoints.redisUrl, { keyPrefix: `${bucket}:` }),
+    store: createS3ObjectStore({
+      endpoint: endpoints.minio.endpoint,
+      accessKey: endpoints.minio.accessKey,
+      secretKey: endpoints.minio.secretKey,
+      bucket,
+      region: config.S3_REGION,
+    }),
+  };
+  await migrate(deps.db, 'content-bridge', loadMigrations(MIGRATIONS_DIR));
+  await deps.store.ensureBucket();
+  const mail: TestBridge['mail'] = [];
+  const mailer: Mailer = {
+    async sendPasswordReset(to, link) {
+      mail.push({ email: to.email, link });
+    },
+  };
+  const bridge = buildContentBridge({ config, deps, logger, mailer, rateRules: opts.rateRules });
+  await ensureFirstAdmin(bridge.context);
+  const running = await listen({
+    app: bridge.app,
+    health: bridge.health,
+    logger,
+    port: 0,
+    host: '127.0.0.1',
+    graceMs: 2000,
+    closers: [() => deps.db.close(), () => deps.cache.close()],
+  });
+  return {
+    url: `http://127.0.0.1:${running.port}`,
+    bridge,
+    deps,
+    databaseUrl,
+    bucket,
+    logLines: log.lines,
+    mail,
+    adminCredentials,
+    close: () => running.shutdown('test finished'),
+  };
+}

@@ -52,6 +52,7 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     rateLimit: createRateLimiter(deps.cache, logger),
     rateRules: { ...RATE_RULES, ...opts.rateRules },
     mailer: opts.mailer ?? logMailer(logger),
+    background: [],
   };
   const routes = [
     ...authRoutes(context),
@@ -68,7 +69,9 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     logger,
     routes,
     maxJsonBodyBytes: config.MAX_JSON_BODY_BYTES,
-    authenticate: authenticate(context.tokens, (jti) => context.revocation.isRevoked(jti)),
+    authenticate: authenticate(context.tokens, (jti) => context.revocation.isRevoked(jti), {
+      skip: (ctx) => ctx.path.startsWith('/api/webhooks/'),
+    }),
     readiness: {
       postgres: (t) => deps.db.ping(t),
       redis: (t) => deps.cache.ping(t),
@@ -76,6 +79,16 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     },
   });
   return { ...service, context, routes };
+}
+
+export async function startBackground(context: AppContext): Promise<void> {
+  for (const task of context.background) await task.start();
+}
+
+export async function stopBackground(context: AppContext): Promise<void> {
+  for (const task of [...context.background].reverse()) {
+    await task.stop().catch((err) => context.logger.warn({ err, task: task.name }, 'background task failed to stop'));
+  }
 }
 
 /** Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when no admin exists yet. */

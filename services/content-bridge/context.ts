@@ -10,6 +10,13 @@ import type { RefreshTokens } from './auth/refresh-tokens.ts';
 import type { revocationList } from './auth/revocation.ts';
 import type { UsersRepository } from './users/repository.ts';
 
+/** Background work (e.g. the analytics forwarder) started after listen and stopped before the pools close. */
+export interface BackgroundTask {
+  name: string;
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface AppContext {
   config: ContentBridgeConfig;
   deps: Deps;
@@ -21,4 +28,5 @@ export interface AppContext {
   rateLimit: RateLimiter;
   rateRules: typeof RATE_RULES;
   mailer: Mailer;
+  background: BackgroundTask[];
 }

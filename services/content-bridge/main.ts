@@ -7,7 +7,7 @@ import { closeDeps, createDeps } from '../kit/deps/index.ts';
 import { loadMigrations, migrate } from '../kit/deps/migrations.ts';
 import { listen } from '../kit/http/server.ts';
 import { createLogger } from '../kit/observability/logger.ts';
-import { buildContentBridge, ensureFirstAdmin, SERVICE_NAME } from './app.ts';
+import { buildContentBridge, ensureFirstAdmin, SERVICE_NAME, startBackground, stopBackground } from './app.ts';
 import { loadContentBridgeConfig } from './config.ts';
 import { MIGRATIONS_DIR } from './paths.ts';
 
@@ -37,9 +37,10 @@ async function main() {
     port: config.PORT,
     host: config.HOST,
     graceMs: config.SHUTDOWN_GRACE_MS,
-    closers: [() => closeDeps(deps)],
+    closers: [() => stopBackground(bridge.context), () => closeDeps(deps)],
     exitProcess: true,
   });
+  await startBackground(bridge.context);
   logger.info({ port: running.port }, 'content bridge listening');
 }
 

@@ -14,8 +14,14 @@ export function bearerToken(ctx: Context): string | undefined {
  * A missing token leaves the request anonymous (the route's access rule decides); a present but
  * bad token is always a 401, so a client never silently drops to anonymous.
  */
-export function authenticate(settings: TokenSettings, isRevoked: (jti: string) => Promise<boolean>) {
+export function authenticate(
+  settings: TokenSettings,
+  isRevoked: (jti: string) => Promise<boolean>,
+  opts: { skip?: (ctx: Context) => boolean } = {},
+) {
   return async (ctx: Context, next: Next) => {
+    // Routes authenticated another way (service tokens on webhooks) opt out of user tokens.
+    if (opts.skip?.(ctx)) return next();
     const token = bearerToken(ctx);
     if (token) {
       try {

@@ -13,7 +13,7 @@ import type { Deps } from '../../../services/kit/deps/index.ts';
 import { loadMigrations, migrate } from '../../../services/kit/deps/migrations.ts';
 import { listen } from '../../../services/kit/http/server.ts';
 import { createLogger } from '../../../services/kit/observability/logger.ts';
-import { buildContentBridge, ensureFirstAdmin, type BuildOptions, type ContentBridge } from '../../../services/content-bridge/app.ts';
+import { buildContentBridge, ensureFirstAdmin, startBackground, stopBackground, type BuildOptions, type ContentBridge } from '../../../services/content-bridge/app.ts';
 import { loadContentBridgeConfig } from '../../../services/content-bridge/config.ts';
 import { MIGRATIONS_DIR } from '../../../services/content-bridge/paths.ts';
 import type { Mailer } from '../../../services/content-bridge/auth/mailer.ts';
@@ -115,8 +115,9 @@ export async function startTestBridge(
     port: 0,
     host: '127.0.0.1',
     graceMs: 2000,
-    closers: [() => deps.db.close(), () => deps.cache.close()],
+    closers: [() => stopBackground(bridge.context), () => deps.db.close(), () => deps.cache.close()],
   });
+  await startBackground(bridge.context);
   return {
     url: `http://127.0.0.1:${running.port}`,
     bridge,

@@ -9,11 +9,11 @@ export function client(baseUrl: string) {
   async function call<T = any>(
     method: string,
     path: string,
-    opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: BodyInit } = {},
+    opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: RequestInit['body'] } = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body: BodyInit | undefined = opts.raw;
+    let body: RequestInit['body'] = opts.raw;
     if (opts.body !== undefined) {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(opts.body);

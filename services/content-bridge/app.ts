@@ -23,6 +23,7 @@ import { userRoutes } from './users/routes.ts';
 import { contentRoutes } from './content/routes.ts';
 import { courseRoutes } from './courses/routes.ts';
 import { progressRoutes } from './progress/routes.ts';
+import { integrationRoutes } from './integrations/routes.ts';
 
 export const SERVICE_NAME = 'content-bridge';
 
@@ -60,6 +61,7 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     ...contentRoutes(context),
     ...courseRoutes(context),
     ...progressRoutes(context),
+    ...integrationRoutes(context),
     ...(config.ENABLE_ERROR_SIMULATION ? simulationRoutes() : []),
   ];
   const service = createServiceApp({

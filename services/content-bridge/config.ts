@@ -2,9 +2,11 @@
 import { z } from 'zod';
 import { commonEnv, parseEnv } from '../kit/config.ts';
 import { envBoolean } from '../kit/config-helpers.ts';
+import { integrationEnv } from './integrations/config.ts';
 
 export const contentBridgeEnv = {
   ...commonEnv,
+  ...integrationEnv,
   PORT: commonEnv.PORT.default(8090),
   S3_PUBLIC_ENDPOINT: z.url().optional(),
   ADMIN_USERNAME: z.string().min(3).default('admin'),

@@ -1,0 +1,423 @@
+// Gradient-boosted trees from XGBoost's own JSON model format (Booster.save_model('model.json')).
+//
+// All trees are flattened into one set of typed arrays; node indices are global. A node is a leaf when
+// feature[n] === -1, and value[n] is then its leaf value (XGBoost keeps the leaf value, already multiplied by the
+// learning rate, in split_conditions; base_weights holds the unscaled weight and is not used for prediction).
+// XGBoost works in float32: features are cast to float32, split conditions and leaf values are float32, and the
+// margin is accumulated in float32 in tree order. The code below does the same so its results are XGBoost's.
+
+import type { ClassLabel, JsonRecord } from './json.ts';
+import {
+  describe,
+  fail,
+  isRecord,
+  join,
+  readArray,
+  readClasses,
+  readFinite,
+  readIntArray,
+  readNameList,
+  readRecord,
+  readString,
+} from './json.ts';
+import type { Core } from './model.ts';
+
+const fround = Math.fround;
+
+export const SUPPORTED_OBJECTIVES = ['reg:squarederror', 'binary:logistic', 'multi:softprob'] as const;
+type Objective = (typeof SUPPORTED_OBJECTIVES)[number];
+
+export interface XGBoostParts {
+  readonly core: Core;
+  readonly featureNames: string[];
+}
+
+export interface XGBoostOverrides {
+  /** Replaces the feature names stored in the model (or f0..fN-1 when it has none). */
+  readonly featureNames?: unknown;
+  readonly classes?: unknown;
+  readonly threshold?: unknown;
+  /** Prefix of paths in messages: 'model' inside an envelope, '' for a bare XGBoost file. */
+  readonly path: string;
+}
+
+/** A number XGBoost wrote as a string ("5E-1"), a bracketed list ("[5E-1]", "[1E0,2E0]") or a plain number. */
+function readNumberList(v: unknown, path: string): number[] {
+  if (typeof v === 'number') return [readFinite(v, path)];
+  if (typeof v !== 'string') fail(path, `must be a number or a numeric string, got ${describe(v)}`);
+  let s = v.trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  const parts = s.split(',').map((t) => t.trim());
+  return parts.map((t) => {
+    const x = t === '' ? NaN : Number(t);
+    if (!Number.isFinite(x)) fail(path, `must hold finite numbers, got ${describe(v)}`);
+    return x;
+  });
+}
+
+function readCount(v: unknown, path: string): number {
+  const list = typeof v === 'number' || typeof v === 'string' ? readNumberList(v, path) : fail(path, `must be a count, got ${describe(v)}`);
+  const x = list[0]!;
+  if (list.length !== 1 || !Number.isInteger(x) || x < 0) fail(path, `must be a non-negative integer, got ${describe(v)}`);
+  return x;
+}
+
+export function parseXGBoost(doc: unknown, o: XGBoostOverrides): XGBoostParts {
+  const root = readRecord(doc, o.path || 'model');
+  const P = (p: string): string => join(o.path, p);
+  const learner = readRecord(root['learner'], P('learner'));
+  const versionRaw = root['version'];
+  const version = Array.isArray(versionRaw) ? versionRaw.join('.') : 'unknown';
+
+  // Objective, classes, base score
+  const objectiveRec = readRecord(learner['objective'], P('learner.objective'));
+  const objectiveName = readString(objectiveRec['name'], P('learner.objective.name'));
+  if (!(SUPPORTED_OBJECTIVES as readonly string[]).includes(objectiveName)) {
+    fail(
+      P('learner.objective.name'),
+      `is ${JSON.stringify(objectiveName)}, which is not supported (supported: ${SUPPORTED_OBJECTIVES.join(', ')})`,
+    );
+  }
+  const objective = objectiveName as Objective;
+  const mp = readRecord(learner['learner_model_param'], P('learner.learner_model_param'));
+  const numFeature = readCount(mp['num_feature'], P('learner.learner_model_param.num_feature'));
+  if (numFeature === 0) fail(P('learner.learner_model_param.num_feature'), 'is 0: the model has no features');
+  const numClass = mp['num_class'] === undefined ? 0 : readCount(mp['num_class'], P('learner.learner_model_param.num_class'));
+  if (mp['num_target'] !== undefined) {
+    const nt = readCount(mp['num_target'], P('learner.learner_model_param.num_target'));
+    if (nt > 1) fail(P('learner.learner_model_param.num_target'), `is ${nt}: multi-target models are not supported`);
+  }
+  let groups: number;
+  if (objective === 'multi:softprob') {
+    if (numClass < 2) fail(P('learner.learner_model_param.num_class'), `is ${numClass} but multi:softprob needs at least 2 classes`);
+    groups = numClass;
+  } else {
+    if (numClass > 1) fail(P('learner.learner_model_param.num_class'), `is ${numClass} but ${objective} has a single output`);
+    groups = 1;
+  }
+  const baseScores = readNumberList(mp['base_score'], P('learner.learner_model_param.base_score'));
+  if (baseScores.length !== 1 && baseScores.length !== groups) {
+    fail(P('learner.learner_model_param.base_score'), `has ${baseScores.length} values but the model has ${groups} outputs`);
+  }
+  const base = new Float64Array(groups);
+  for (let g = 0; g < groups; g++) {
+    const b = fround(baseScores[baseScores.length === 1 ? 0 : g]!);
+    if (objective === 'binary:logistic') {
+      // base_score is a probability; the margin starts at logit(base_score), computed in float32 as XGBoost does.
+      if (!(b > 0 && b < 1))
+        fail(P('learner.learner_model_param.base_score'), `must be a probability in (0, 1) for binary:logistic, got ${b}`);
+      base[g] = fround(-fround(Math.log(fround(fround(1 / b) - 1))));
+    } else {
+      base[g] = b;
+    }
+  }
+
+  // Feature names
+  let featureNames: string[];
+  if (o.featureNames !== undefined) {
+    featureNames = readNameList(o.featureNames, 'feature_names');
+    if (featureNames.length !== numFeature)
+      fail('feature_names', `has ${featureNames.length} names but the model has ${numFeature} features`);
+  } else if (Array.isArray(learner['feature_names']) && learner['feature_names'].length > 0) {
+    featureNames = readNameList(learner['feature_names'], P('learner.feature_names'));
+    if (featureNames.length !== numFeature) {
+      fail(P('learner.feature_names'), `has ${featureNames.length} names but learner_model_param.num_feature is ${numFeature}`);
+    }
+  } else {
+    featureNames = Array.from({ length: numFeature }, (_, i) => `f${i}`);
+  }
+
+  // Classes and threshold
+  let classes: ClassLabel[] = [];
+  let threshold = 0.5;
+  if (objective !== 'reg:squarederror') {
+    const k = objective === 'binary:logistic' ? 2 : numClass;
+    if (o.classes !== undefined) {
+      classes = readClasses(o.classes, 'classes');
+      if (classes.length !== k) fail('classes', `has ${classes.length} classes but the model has ${k}`);
+    } else {
+      classes = Array.from({ length: k }, (_, i) => i);
+    }
+    if (o.threshold !== undefined) {
+      if (objective !== 'binary:logistic') fail('threshold', 'only applies to binary:logistic models');
+      threshold = readFinite(o.threshold, 'threshold');
+      if (!(threshold > 0 && threshold < 1)) fail('threshold', `must be between 0 and 1, got ${threshold}`);
+    }
+  } else if (o.classes !== undefined || o.threshold !== undefined) {
+    fail(o.classes !== undefined ? 'classes' : 'threshold', 'does not apply to a regression model');
+  }
+
+  // Trees
+  const gb = readRecord(learner['gradient_booster'], P('learner.gradient_booster'));
+  const gbName = readString(gb['name'], P('learner.gradient_booster.name'));
+  if (gbName !== 'gbtree') fail(P('learner.gradient_booster.name'), `is ${JSON.stringify(gbName)}; only "gbtree" boosters are supported`);
+  const modelPath = P('learner.gradient_booster.model');
+  const model = readRecord(gb['model'], modelPath);
+  const treesRaw = readArray(model['trees'], join(modelPath, 'trees'));
+  const treeInfo = readIntArray(model['tree_info'], join(modelPath, 'tree_info'));
+  if (treeInfo.length !== treesRaw.length) {
+    fail(join(modelPath, 'tree_info'), `has ${treeInfo.length} entries but trees has ${treesRaw.length}`);
+  }
+  if (isRecord(model['gbtree_model_param']) && model['gbtree_model_param']['num_trees'] !== undefined) {
+    const declared = readCount(model['gbtree_model_param']['num_trees'], join(modelPath, 'gbtree_model_param.num_trees'));
+    if (declared !== treesRaw.length)
+      fail(join(modelPath, 'gbtree_model_param.num_trees'), `is ${declared} but trees has ${treesRaw.length}`);
+  }
+  treeInfo.forEach((g, t) => {
+    if (g < 0 || g >= groups) fail(join(join(modelPath, 'tree_info'), t), `is ${g} but the model has ${groups} output group(s)`);
+  });
+
+  interface ParsedTree {
+    left: Int32Array;
+    right: Int32Array;
+    feature: Int32Array;
+    cond: Float64Array;
+    defaultLeft: Uint8Array;
+    order: number[];
+  }
+  const parsed: ParsedTree[] = [];
+  let maxDepth = 0;
+  treesRaw.forEach((raw, t) => {
+    const at = join(join(modelPath, 'trees'), t);
+    const tree = readRecord(raw, at);
+    const left = readIntArray(tree['left_children'], join(at, 'left_children'));
+    const n = left.length;
+    if (n === 0) fail(join(at, 'left_children'), 'is empty: a tree needs at least a root');
+    const sameLength = (key: string): unknown[] => {
+      const arr = readArray(tree[key], join(at, key));
+      if (arr.length !== n) fail(join(at, 'left_children'), `has ${n} entries but ${key} has ${arr.length}`);
+      return arr;
+    };
+    sameLength('right_children');
+    sameLength('split_indices');
+    sameLength('split_conditions');
+    sameLength('default_left');
+    if (tree['base_weights'] !== undefined) sameLength('base_weights');
+    const right = readIntArray(tree['right_children'], join(at, 'right_children'));
+    const feature = readIntArray(tree['split_indices'], join(at, 'split_indices'));
+    const condRaw = tree['split_conditions'] as unknown[];
+    const cond = new Float64Array(n);
+    const defaultLeft = new Uint8Array(n);
+    const dl = tree['default_left'] as unknown[];
+    if (tree['split_type'] !== undefined) {
+      const st = sameLength('split_type');
+      st.forEach((s, i) => {
+        if (s !== 0) fail(join(join(at, 'split_type'), i), `is ${describe(s)}: categorical splits are not supported`);
+      });
+    }
+    const tp = tree['tree_param'];
+    if (isRecord(tp)) {
+      if (tp['num_nodes'] !== undefined) {
+        const declared = readCount(tp['num_nodes'], join(at, 'tree_param.num_nodes'));
+        if (declared !== n) fail(join(at, 'tree_param.num_nodes'), `is ${declared} but left_children has ${n} entries`);
+      }
+      if (tp['size_leaf_vector'] !== undefined) {
+        const s = readCount(tp['size_leaf_vector'], join(at, 'tree_param.size_leaf_vector'));
+        if (s > 1) fail(join(at, 'tree_param.size_leaf_vector'), `is ${s}: vector-leaf (multi-target) trees are not supported`);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const l = left[i]!;
+      const r = right[i]!;
+      const c = condRaw[i];
+      if (typeof c !== 'number' || !Number.isFinite(c)) {
+        fail(join(join(at, 'split_conditions'), i), `must be a finite number, got ${describe(c)}`);
+      }
+      cond[i] = fround(c);
+      const d = dl[i];
+      if (d === 1 || d === true) defaultLeft[i] = 1;
+      else if (!(d === 0 || d === false)) fail(join(join(at, 'default_left'), i), `must be 0, 1, true or false, got ${describe(d)}`);
+      if (l === -1) {
+        if (r !== -1) fail(join(join(at, 'right_children'), i), `is ${r} but left_children[${i}] is -1 (a leaf has no children)`);
+        continue;
+      }
+      if (l < 0 || l >= n) fail(join(join(at, 'left_children'), i), `is ${l}, outside the tree's ${n} nodes`);
+      if (r < 0 || r >= n) fail(join(join(at, 'right_children'), i), `is ${r}, outside the tree's ${n} nodes`);
+      const f = feature[i]!;
+      if (f < 0 || f >= numFeature) fail(join(join(at, 'split_indices'), i), `is ${f} but the model has ${numFeature} features`);
+    }
+    // Every node reachable from the root exactly once: no cycles, no shared children. `order` is breadth-first.
+    const seen = new Uint8Array(n);
+    const depthOf = new Int32Array(n);
+    const order = [0];
+    seen[0] = 1;
+    for (let q = 0; q < order.length; q++) {
+      const i = order[q]!;
+      if (depthOf[i]! > maxDepth) maxDepth = depthOf[i]!;
+      if (left[i] === -1) continue;
+      for (const c of [left[i]!, right[i]!]) {
+        if (seen[c]) fail(at, `is not a tree: node ${c} is reached twice (from node ${i})`);
+        seen[c] = 1;
+        depthOf[c] = depthOf[i]! + 1;
+        order.push(c);
+      }
+    }
+    parsed.push({ left, right, feature, cond, defaultLeft, order });
+  });
+
+  // Flatten. Each tree's reachable nodes are renumbered breadth-first so that a node's right child directly follows
+  // its left child: the walk then picks the child without a branch (left + (v >= threshold)). Unreachable (deleted)
+  // nodes are dropped. feature[n] === -1 marks a leaf.
+  const numTrees = parsed.length;
+  let reachable = 0;
+  for (const t of parsed) reachable += t.order.length;
+  const left = new Int32Array(reachable);
+  const missing = new Int32Array(reachable);
+  const feature = new Int32Array(reachable);
+  const value = new Float32Array(reachable);
+  const roots = new Int32Array(numTrees);
+  let offset = 0;
+  parsed.forEach((t, ti) => {
+    roots[ti] = offset;
+    const id = new Int32Array(t.left.length).fill(-1);
+    id[0] = offset;
+    let next = offset + 1;
+    for (const i of t.order) {
+      const g = id[i]!;
+      value[g] = t.cond[i]!;
+      const l = t.left[i]!;
+      if (l === -1) {
+        feature[g] = -1;
+        left[g] = -1;
+        missing[g] = -1;
+      } else {
+        id[l] = next;
+        id[t.right[i]!] = next + 1;
+        left[g] = next;
+        missing[g] = t.defaultLeft[i] ? next : next + 1;
+        feature[g] = t.feature[i]!;
+        next += 2;
+      }
+    }
+    offset = next;
+  });
+
+  const task = objective === 'reg:squarederror' ? 'regression' : 'classification';
+  const forest: Forest = { objective, groups, numFeatures: numFeature, base, left, missing, feature, value, roots, treeGroup: treeInfo };
+  const core: Core = {
+    format: 'xgboost',
+    task,
+    numFeatures: numFeature,
+    float32: true,
+    classes,
+    threshold,
+    predictionWidth: task === 'regression' ? 1 : classes.length,
+    marginWidth: groups,
+    approxBytes: left.byteLength * 3 + value.byteLength + roots.byteLength + treeInfo.byteLength + base.byteLength + 1024,
+    details: {
+      objective,
+      trees: numTrees,
+      nodes: reachable,
+      maxDepth,
+      features: numFeature,
+      outputGroups: groups,
+      baseScore: baseScores.join(','),
+      xgboostVersion: version,
+    },
+    run: forestRunner(forest),
+  };
+  return { core, featureNames };
+}
+
+/** The flattened model: all a prediction needs (and all a loaded model keeps). */
+interface Forest {
+  readonly objective: Objective;
+  readonly groups: number;
+  readonly numFeatures: number;
+  /** Base margin per output group. */
+  readonly base: Float64Array;
+  /** Left child (the right child is left + 1); -1 for a leaf. */
+  readonly left: Int32Array;
+  /** Child taken by a missing value. */
+  readonly missing: Int32Array;
+  /** Split feature; -1 marks a leaf. */
+  readonly feature: Int32Array;
+  /** Split condition of an internal node, leaf value of a leaf. */
+  readonly value: Float32Array;
+  readonly roots: Int32Array;
+  readonly treeGroup: Int32Array;
+}
+
+// Built in its own function so that the closures keep only the forest, not the parsed JSON around it.
+function forestRunner(forest: Forest): Core['run'] {
+  const { objective, groups, numFeatures: p, base, left, missing, feature, value, roots, treeGroup } = forest;
+  const numTrees = roots.length;
+  const acc = new Float64Array(groups);
+
+  // XGBoost: left when v < split_condition, right otherwise (equal goes right). NaN compares false both ways, so it is
+  // tested first and takes the default direction. Number(v >= c) is 0 or 1 without a branch.
+
+  /** Sum of the trees' leaf values into acc (float32 accumulation, tree order), for the row at x[off..]. */
+  const margins = (x: Float32Array, off: number): void => {
+    for (let g = 0; g < groups; g++) acc[g] = base[g]!;
+    for (let t = 0; t < numTrees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        const v = x[off + f]!;
+        n = v === v ? left[n]! + Number(v >= value[n]!) : missing[n]!;
+        f = feature[n]!;
+      }
+      const g = treeGroup[t]!;
+      acc[g] = fround(acc[g]! + value[n]!);
+    }
+  };
+
+  /** Single-output fast path (regression and binary): no per-tree group lookup. */
+  const margin1 = (x: Float32Array, off: number): number => {
+    let s = base[0]!;
+    for (let t = 0; t < numTrees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        const v = x[off + f]!;
+        n = v === v ? left[n]! + Number(v >= value[n]!) : missing[n]!;
+        f = feature[n]!;
+      }
+      s = fround(s + value[n]!);
+    }
+    return s;
+  };
+
+  return (xIn, rows, out, wantMargin) => {
+    const x = xIn instanceof Float32Array ? xIn : Float32Array.from(xIn);
+    if (objective === 'reg:squarederror') {
+      for (let r = 0; r < rows; r++) out[r] = margin1(x, r * p);
+    } else if (objective === 'binary:logistic') {
+      for (let r = 0; r < rows; r++) {
+        const m = margin1(x, r * p);
+        if (wantMargin) out[r] = m;
+        else {
+          // XGBoost's float32 sigmoid: 1 / (1 + exp(min(-x, 88.7)))
+          const p1 = fround(1 / fround(fround(Math.exp(Math.min(-m, 88.7))) + 1));
+          out[2 * r] = 1 - p1;
+          out[2 * r + 1] = p1;
+        }
+      }
+    } else {
+      for (let r = 0; r < rows; r++) {
+        margins(x, r * p);
+        const o = r * groups;
+        if (wantMargin) {
+          for (let g = 0; g < groups; g++) out[o + g] = acc[g]!;
+          continue;
+        }
+        // XGBoost's softmax: float32 exponentials of (x - max), summed in double.
+        let max = acc[0]!;
+        for (let g = 1; g < groups; g++) if (acc[g]! > max) max = acc[g]!;
+        let sum = 0;
+        for (let g = 0; g < groups; g++) {
+          const e = fround(Math.exp(fround(acc[g]! - max)));
+          out[o + g] = e;
+          sum += e;
+        }
+        const s32 = fround(sum);
+        for (let g = 0; g < groups; g++) out[o + g] = fround(out[o + g]! / s32);
+      }
+    }
+  };
+}
+
+export function isXGBoostDocument(v: JsonRecord): boolean {
+  return isRecord(v['learner']);
+}

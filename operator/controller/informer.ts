@@ -1,0 +1,231 @@
+/**
+ * A list-and-watch cache of one resource type, sturdier than client-node's informer:
+ * - a watch resumes from the last resourceVersion (bookmarks included);
+ * - 410 Gone relists, and the relist's diff is delivered as add/update/delete events;
+ * - any other error restarts the watch after a capped backoff, never giving up;
+ * - a watch silent for longer than its own server timeout is presumed stale and restarted;
+ * - a periodic resync re-delivers every cached object, as controller-runtime does.
+ */
+import type { Logger } from 'pino';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isGone } from '../kube/errors.ts';
+import { resourcePath, type ResourceType } from '../kube/resources.ts';
+
+export interface InformerHandlers<T> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+export interface InformerOptions {
+  resource: ResourceType;
+  /** Watch one namespace; undefined watches all. */
+  namespace?: string;
+  labelSelector?: string;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+  /** Silence longer than this restarts the watch (default: the watch timeout + 30 s). */
+  staleAfterMs?: number;
+  logger: Logger;
+}
+
+class StaleWatchError extends Error {}
+
+export const objectKey = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private resourceVersion = '';
+  private running = false;
+  private abort: AbortController | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  synced = false;
+  lastActivity = 0;
+  relists = 0;
+  restarts = 0;
+  private readonly client: KubeClient;
+  private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector'>> &
+    Pick<InformerOptions, 'namespace' | 'labelSelector'>;
+
+  constructor(client: KubeClient, opts: InformerOptions) {
+    this.client = client;
+    const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    this.opts = {
+      resyncMs: 10 * 60_000,
+      staleAfterMs: watchTimeoutSeconds * 1000 + 30_000,
+      ...opts,
+      watchTimeoutSeconds,
+    };
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  /** Synced and heard from the server recently enough to trust the cache. */
+  healthy(now = Date.now()): boolean {
+    return this.synced && now - this.lastActivity < this.opts.staleAfterMs;
+  }
+
+  private emit(kind: 'add' | 'update' | 'delete', a: T, b?: T): void {
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'add') h.add?.(a);
+        else if (kind === 'update') h.update?.(a, b!);
+        else h.delete?.(a);
+      } catch (err) {
+        this.opts.logger.error({ err }, 'informer handler failed');
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const path = resourcePath(this.opts.resource, this.opts.namespace);
+    const list = await this.client.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', path, {
+      query: { labelSelector: this.opts.labelSelector },
+    });
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      item.apiVersion ??= this.opts.resource.group
+        ? `${this.opts.resource.group}/${this.opts.resource.version}`
+        : this.opts.resource.version;
+      item.kind ??= this.opts.resource.kind;
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.store.get(key);
+      this.store.set(key, item);
+      if (!old) this.emit('add', item);
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('update', old, item);
+    }
+    for (const [key, old] of this.store) {
+      if (!seen.has(key)) {
+        this.store.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion;
+    this.synced = true;
+    this.lastActivity = Date.now();
+  }
+
+  private onEvent(event: { type: string; object: any }): void {
+    this.lastActivity = Date.now();
+    const obj = event.object as T;
+    if (event.type === 'BOOKMARK') {
+      this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
+      return;
+    }
+    if (event.type === 'ERROR') {
+      const status = event.object as { code?: number; message?: string };
+      const err = Object.assign(new Error(`watch error: ${status.message}`), { status: status.code });
+      if (status.code === 410) throw Object.assign(err, { gone: true });
+      throw err;
+    }
+    this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
+    const key = objectKey(obj);
+    const old = this.store.get(key);
+    if (event.type === 'DELETED') {
+      this.store.delete(key);
+      this.emit('delete', obj);
+    } else {
+      this.store.set(key, obj);
+      if (old) this.emit('update', old, obj);
+      else this.emit('add', obj);
+    }
+  }
+
+  private async watchOnce(): Promise<void> {
+    const abort = new AbortController();
+    this.abort = abort;
+    let staleTimer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(staleTimer);
+      staleTimer = setTimeout(() => abort.abort(new StaleWatchError('watch went silent')), this.opts.staleAfterMs);
+    };
+    arm();
+    try {
+      await this.client.watch(
+        resourcePath(this.opts.resource, this.opts.namespace),
+        {
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: this.opts.watchTimeoutSeconds,
+          labelSelector: this.opts.labelSelector,
+        },
+        (event) => {
+          arm();
+          this.onEvent(event);
+        },
+        abort.signal,
+      );
+    } catch (err) {
+      if (abort.signal.reason instanceof StaleWatchError) throw abort.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(staleTimer);
+      abort.abort(); // closes the connection if a handler threw mid-stream
+    }
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let backoffMs = 200;
+    while (this.running) {
+      try {
+        if (needList) {
+          await this.relist();
+          needList = false;
+          this.relists++;
+        }
+        await this.watchOnce();
+        backoffMs = 200; // a watch that ended cleanly (server timeout) resumes at once
+      } catch (err) {
+        if (!this.running) return;
+        const gone = isGone(err) || (err as { gone?: boolean }).gone === true;
+        if (gone) needList = true;
+        this.restarts++;
+        const stale = err instanceof StaleWatchError;
+        this.opts.logger.warn({ resource: this.opts.resource.plural, gone, stale, err: (err as Error).message }, 'watch restarting');
+        if (!gone && !stale) {
+          await new Promise((r) => setTimeout(r, backoffMs));
+          backoffMs = Math.min(backoffMs * 2, 30_000);
+        }
+      }
+    }
+  }
+
+  /** Starts listing and watching in the background. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+    this.resyncTimer = setInterval(() => {
+      for (const obj of this.store.values()) this.emit('update', obj, obj);
+    }, this.opts.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  /** Resolves true once the first list is in the cache, false on timeout. */
+  async waitForSync(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.synced && this.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.synced;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.resyncTimer);
+    this.abort?.abort();
+    await this.loop?.catch(() => undefined);
+  }
+}

@@ -164,6 +164,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         },
         (event) => {
           arm();
+          this.backoffMs = 200; // the server is talking to us again
           this.onEvent(event);
         },
         abort.signal,
@@ -177,18 +178,20 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  private backoffMs = 200;
+
   private async run(): Promise<void> {
     let needList = true;
-    let backoffMs = 200;
     while (this.running) {
       try {
         if (needList) {
           await this.relist();
           needList = false;
           this.relists++;
+          this.backoffMs = 200;
         }
         await this.watchOnce();
-        backoffMs = 200; // a watch that ended cleanly (server timeout) resumes at once
+        this.backoffMs = 200; // a watch that ended cleanly (server timeout) resumes at once
       } catch (err) {
         if (!this.running) return;
         const gone = isGone(err) || (err as { gone?: boolean }).gone === true;
@@ -197,8 +200,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         const stale = err instanceof StaleWatchError;
         this.opts.logger.warn({ resource: this.opts.resource.plural, gone, stale, err: (err as Error).message }, 'watch restarting');
         if (!gone && !stale) {
-          await new Promise((r) => setTimeout(r, backoffMs));
-          backoffMs = Math.min(backoffMs * 2, 30_000);
+          await new Promise((r) => setTimeout(r, this.backoffMs));
+          this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
         }
       }
     }

@@ -96,10 +96,13 @@ export class LeaderElector {
     return true;
   }
 
+  private inFlight: Promise<void> | undefined;
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     try {
       const ok = await this.tryAcquireOrRenew();
+      if (this.stopped) return;
       if (ok) {
         this.lastRenew = Date.now();
         if (!this.isLeader) {
@@ -116,18 +119,19 @@ export class LeaderElector {
       this.o.logger.error('lost leadership: could not renew the lease in time');
       await this.o.onStoppedLeading();
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs);
+    if (!this.stopped) this.timer = setTimeout(() => (this.inFlight = this.tick()), this.o.retryPeriodMs);
   }
 
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.inFlight = this.tick();
   }
 
   /** Stops campaigning and, if leading, releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.inFlight;
     if (!this.isLeader) return;
     this.isLeader = false;
     try {

@@ -1,0 +1,126 @@
+/** The two APIs: a Deployment and a Service each (Content Bridge on 8090, ML Server on 8010). */
+import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
+import { ANNOTATIONS, HTTP_PATHS, PORTS, UIDS } from './constants.ts';
+import type { BuildInput } from './context.ts';
+import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
+import { childMeta, componentLabels, selectorLabels } from './labels.ts';
+import { serviceMonitorActive } from './monitoring.ts';
+import {
+  containerBase,
+  containerSecurityContext,
+  httpProbe,
+  podBase,
+  podSecurityContext,
+  tmpMount,
+  tmpVolume,
+  toResources,
+} from './pod.ts';
+import { secretWiring } from './secrets.ts';
+import type { Child, KubeObject } from './types.ts';
+
+export type ApiKey = 'contentBridge' | 'mlServer';
+
+export const API_COMPONENTS: Record<ApiKey, { container: string; port: number }> = {
+  contentBridge: { container: 'content-bridge', port: PORTS.contentBridge },
+  mlServer: { container: 'ml-server', port: PORTS.mlServer },
+};
+
+/** Seconds the pod keeps serving after it is marked terminating, so endpoints drain first. */
+export const PRE_STOP_SLEEP_SECONDS = 5;
+
+/** In-cluster URL of an API's Service. */
+export function apiEndpoint(input: Pick<BuildInput, 'names' | 'cr'>, key: ApiKey): string {
+  return `http://${input.names[key]}.${input.cr.metadata.namespace}.svc:${API_COMPONENTS[key].port}`;
+}
+
+function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
+  const { container, port } = API_COMPONENTS[key];
+  const ours = [
+    ...processEnv(input, container, port),
+    ...databaseEnv(input),
+    ...(key === 'mlServer' ? [secretEnv('DATABASE_READ_ONLY_URL', secretWiring(input).databaseReadOnlyUrl)] : []),
+    ...dependencyEnv(input),
+    ...(key === 'mlServer' ? [{ name: 'CONTENT_BRIDGE_URL', value: apiEndpoint(input, 'contentBridge') }] : []),
+  ];
+  return mergeEnv(ours, input.spec[key].env);
+}
+
+export function apiDeployment(input: BuildInput, key: ApiKey): Child<V1Deployment> {
+  const { cr, spec, names, images, ctx } = input;
+  const { container, port } = API_COMPONENTS[key];
+  const settings = spec[key];
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.configHash]: ctx.configHash,
+    'kubectl.kubernetes.io/default-container': container,
+  };
+  if (!serviceMonitorActive(input)) {
+    // Annotation-based scraping only when no ServiceMonitor scrapes the pods, to avoid double scrapes.
+    Object.assign(annotations, {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(port),
+      'prometheus.io/path': HTTP_PATHS.metrics,
+    });
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(cr, names[key], key, { version: spec.version }),
+    spec: {
+      replicas: spec.suspend ? 0 : settings.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(cr, key) },
+      // Never below the desired count during a rollout: new pods must be ready before old ones go.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: componentLabels(cr, key, spec.version), annotations },
+        spec: {
+          ...podBase(input),
+          securityContext: podSecurityContext(UIDS.api),
+          terminationGracePeriodSeconds: 30,
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selectorLabels(cr, key) },
+              matchLabelKeys: ['pod-template-hash'],
+            },
+          ],
+          containers: [
+            {
+              ...containerBase(input, container, images[key]),
+              ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+              env: apiEnv(input, key),
+              resources: toResources(settings.resources),
+              startupProbe: httpProbe(HTTP_PATHS.liveness, 'http', { periodSeconds: 2, failureThreshold: 30 }),
+              livenessProbe: httpProbe(HTTP_PATHS.liveness, 'http'),
+              readinessProbe: httpProbe(HTTP_PATHS.readiness, 'http', { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 }),
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
+              securityContext: containerSecurityContext(),
+              volumeMounts: [tmpMount()],
+            },
+          ],
+          volumes: [tmpVolume()],
+        },
+      },
+    },
+  };
+}
+
+export function apiService(input: BuildInput, key: ApiKey): Child<V1Service> {
+  const { cr, spec, names } = input;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(cr, names[key], key, { version: spec.version }),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(cr, key),
+      ports: [{ name: 'http', port: API_COMPONENTS[key].port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function apiObjects(input: BuildInput): KubeObject[] {
+  return (['contentBridge', 'mlServer'] as const).flatMap((key) => [apiDeployment(input, key), apiService(input, key)]);
+}

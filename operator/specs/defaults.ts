@@ -1,0 +1,195 @@
+/**
+ * Spec defaults, applied in code as well as by the CRD's OpenAPI defaults, so a CR that reached the
+ * operator without API-server defaulting (an older CRD, a unit test) still resolves to a full spec.
+ * tests/unit/operator-specs/crd.test.ts checks that every default in the CRD equals the one here.
+ */
+import { MINIO_REGION } from './constants.ts';
+import type {
+  ApiComponentSpec,
+  PlatformSpec,
+  ResolvedApiComponent,
+  ResolvedObjectStorage,
+  ResolvedPostgres,
+  ResolvedRedis,
+  ResolvedSpec,
+  ResourceRequirements,
+  StorageSpec,
+} from './types.ts';
+
+/** Thrown for a spec the CRD would have rejected (the reconciler reports it in the Ready condition). */
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+export const DEFAULTS = {
+  version: '0.1.0',
+  imagePullPolicy: 'IfNotPresent',
+  contentBridge: {
+    replicas: 2,
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+    podDisruptionBudget: { enabled: true },
+  },
+  mlServer: {
+    replicas: 2,
+    resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+    podDisruptionBudget: { enabled: true },
+  },
+  /** Used when a PodDisruptionBudget is enabled and neither minAvailable nor maxUnavailable is set. */
+  podDisruptionBudgetMaxUnavailable: 1,
+  postgres: {
+    mode: 'managed',
+    storage: { size: '10Gi' },
+    resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+  },
+  redis: {
+    mode: 'managed',
+    storage: { size: '1Gi' },
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+  },
+  objectStorage: {
+    mode: 'managed',
+    bucket: 'huntmaster-storage',
+    storage: { size: '20Gi' },
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    externalRegion: 'us-east-1',
+  },
+  auth: {
+    accessTokenTTL: '15m',
+    issuer: 'huntmaster-content-bridge',
+    audience: 'huntmaster-platform',
+    jwtSecretKey: 'signing-key',
+  },
+  monitoring: {
+    serviceMonitor: { enabled: false, interval: '30s' },
+    prometheusRule: { enabled: false },
+    grafanaDashboards: { enabled: false },
+  },
+  networkPolicy: { enabled: true },
+  management: { adminer: { enabled: false }, redisCommander: { enabled: false } },
+  suspend: false,
+  deletionPolicy: { persistentVolumeClaims: 'Retain' },
+} as const;
+
+const clone = <T>(value: T): T => structuredClone(value) as T;
+
+function resources(given: ResourceRequirements | undefined, fallback: ResourceRequirements): ResourceRequirements {
+  return clone(given ?? fallback);
+}
+
+interface ApiDefaults {
+  replicas: number;
+  resources: ResourceRequirements;
+  podDisruptionBudget: { enabled: boolean };
+}
+
+function apiComponent(given: ApiComponentSpec | undefined, defaults: ApiDefaults): ResolvedApiComponent {
+  const pdb = given?.podDisruptionBudget ?? {};
+  const enabled = pdb.enabled ?? defaults.podDisruptionBudget.enabled;
+  const podDisruptionBudget: ResolvedApiComponent['podDisruptionBudget'] = { enabled };
+  if (pdb.minAvailable !== undefined) podDisruptionBudget.minAvailable = pdb.minAvailable;
+  else podDisruptionBudget.maxUnavailable = pdb.maxUnavailable ?? DEFAULTS.podDisruptionBudgetMaxUnavailable;
+  return {
+    replicas: given?.replicas ?? defaults.replicas,
+    resources: resources(given?.resources, defaults.resources),
+    env: clone(given?.env ?? []),
+    podDisruptionBudget,
+  };
+}
+
+function storage(given: StorageSpec | undefined, size: string) {
+  return {
+    size: given?.size ?? size,
+    ...(given?.storageClassName !== undefined ? { storageClassName: given.storageClassName } : {}),
+  };
+}
+
+function postgresOrRedis(
+  what: 'postgres' | 'redis',
+  given: PlatformSpec['postgres'] | PlatformSpec['redis'],
+  defaults: (typeof DEFAULTS)['postgres' | 'redis'],
+): ResolvedPostgres | ResolvedRedis {
+  const mode = given?.mode ?? defaults.mode;
+  if (mode === 'external') {
+    if (!given?.external?.secretRef?.name) throw new SpecError(`spec.${what}.external.secretRef.name is required when mode is external`);
+    return { mode, external: { secretRef: { name: given.external.secretRef.name } } };
+  }
+  return { mode, storage: storage(given?.storage, defaults.storage.size), resources: resources(given?.resources, defaults.resources) };
+}
+
+function objectStorage(given: PlatformSpec['objectStorage']): ResolvedObjectStorage {
+  const d = DEFAULTS.objectStorage;
+  const mode = given?.mode ?? d.mode;
+  const bucket = given?.bucket ?? d.bucket;
+  if (mode === 'external') {
+    const ext = given?.external;
+    if (!ext?.endpoint || !ext.secretRef?.name) {
+      throw new SpecError('spec.objectStorage.external.endpoint and .secretRef.name are required when mode is external');
+    }
+    return {
+      mode,
+      bucket,
+      external: { endpoint: ext.endpoint, region: ext.region ?? d.externalRegion, secretRef: { name: ext.secretRef.name } },
+    };
+  }
+  return {
+    mode,
+    bucket,
+    region: MINIO_REGION,
+    storage: storage(given?.storage, d.storage.size),
+    resources: resources(given?.resources, d.resources),
+  };
+}
+
+/** Fills every default. Pure: never mutates `spec`, and the result shares no objects with DEFAULTS. */
+export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
+  const d = DEFAULTS;
+  const auth = spec.auth ?? {};
+  const mon = spec.monitoring ?? {};
+  return {
+    version: spec.version ?? d.version,
+    images: clone(spec.images ?? {}),
+    imagePullPolicy: spec.imagePullPolicy ?? d.imagePullPolicy,
+    imagePullSecrets: clone(spec.imagePullSecrets ?? []),
+    contentBridge: apiComponent(spec.contentBridge, d.contentBridge),
+    mlServer: apiComponent(spec.mlServer, d.mlServer),
+    postgres: postgresOrRedis('postgres', spec.postgres, d.postgres),
+    redis: postgresOrRedis('redis', spec.redis, d.redis),
+    objectStorage: objectStorage(spec.objectStorage),
+    auth: {
+      ...(auth.jwtSecretRef ? { jwtSecretRef: { name: auth.jwtSecretRef.name, key: auth.jwtSecretRef.key ?? d.auth.jwtSecretKey } } : {}),
+      accessTokenTTL: auth.accessTokenTTL ?? d.auth.accessTokenTTL,
+      issuer: auth.issuer ?? d.auth.issuer,
+      audience: auth.audience ?? d.auth.audience,
+    },
+    monitoring: {
+      serviceMonitor: {
+        enabled: mon.serviceMonitor?.enabled ?? d.monitoring.serviceMonitor.enabled,
+        labels: clone(mon.serviceMonitor?.labels ?? {}),
+        interval: mon.serviceMonitor?.interval ?? d.monitoring.serviceMonitor.interval,
+      },
+      prometheusRule: {
+        enabled: mon.prometheusRule?.enabled ?? d.monitoring.prometheusRule.enabled,
+        labels: clone(mon.prometheusRule?.labels ?? {}),
+      },
+      grafanaDashboards: { enabled: mon.grafanaDashboards?.enabled ?? d.monitoring.grafanaDashboards.enabled },
+    },
+    networkPolicy: { enabled: spec.networkPolicy?.enabled ?? d.networkPolicy.enabled },
+    management: {
+      adminer: { enabled: spec.management?.adminer?.enabled ?? d.management.adminer.enabled },
+      redisCommander: { enabled: spec.management?.redisCommander?.enabled ?? d.management.redisCommander.enabled },
+    },
+    suspend: spec.suspend ?? d.suspend,
+    deletionPolicy: { persistentVolumeClaims: spec.deletionPolicy?.persistentVolumeClaims ?? d.deletionPolicy.persistentVolumeClaims },
+  };
+}
+
+/**
+ * Seconds in a duration of the CRD's form (`1h30m`, `15m`, `90s`), for JWT_ACCESS_TTL_SECONDS.
+ * Throws SpecError on anything else.
+ */
+export function durationSeconds(duration: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
+  if (!match || duration === '') throw new SpecError(`invalid duration ${JSON.stringify(duration)} (expected e.g. 15m, 1h30m, 90s)`);
+  const [, h = '0', m = '0', s = '0'] = match;
+  return Number(h) * 3600 + Number(m) * 60 + Number(s);
+}

@@ -1,0 +1,74 @@
+/**
+ * NetworkPolicies (spec.networkPolicy.enabled), ingress only:
+ * - the APIs accept traffic on their HTTP port from anywhere (ingress controllers, Prometheus);
+ * - PostgreSQL, Redis and MinIO accept traffic only from this platform's pods that use them;
+ * - Adminer and Redis Commander accept none: reach them with `kubectl port-forward`.
+ * Egress is not restricted.
+ */
+import type { V1LabelSelector, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import { PORTS } from './constants.ts';
+import type { BuildInput } from './context.ts';
+import { dataServiceVersion } from './stateful.ts';
+import { childMeta, selectorLabels, type ComponentKey } from './labels.ts';
+import type { Child } from './types.ts';
+
+/** networking.k8s.io/v1 NetworkPolicy as JSON (the client-node model names the `from` field `_from`). */
+export interface NetworkPolicyIngressRule {
+  from?: V1NetworkPolicyPeer[];
+  ports?: V1NetworkPolicyPort[];
+}
+export type NetworkPolicy = Child<{ spec: { podSelector: V1LabelSelector; policyTypes: string[]; ingress: NetworkPolicyIngressRule[] } }>;
+
+function policy(
+  input: BuildInput,
+  target: ComponentKey,
+  name: string,
+  version: string,
+  ingress: NetworkPolicyIngressRule[],
+): NetworkPolicy {
+  const { cr } = input;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: childMeta(cr, name, target, { version }),
+    spec: { podSelector: { matchLabels: selectorLabels(cr, target) }, policyTypes: ['Ingress'], ingress },
+  };
+}
+
+const from = (input: BuildInput, keys: ComponentKey[]): V1NetworkPolicyPeer[] =>
+  keys.map((key) => ({ podSelector: { matchLabels: selectorLabels(input.cr, key) } }));
+
+export function networkPolicies(input: BuildInput): NetworkPolicy[] {
+  const { spec, names, images } = input;
+  if (!spec.networkPolicy.enabled) return [];
+  const v = spec.version;
+  const mgmt = spec.management;
+  const tcp = (port: number) => [{ port, protocol: 'TCP' }];
+  const out: NetworkPolicy[] = [
+    policy(input, 'contentBridge', names.contentBridge, v, [{ ports: tcp(PORTS.contentBridge) }]),
+    policy(input, 'mlServer', names.mlServer, v, [{ ports: tcp(PORTS.mlServer) }]),
+  ];
+  if (spec.postgres.mode === 'managed') {
+    const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'migrations', ...(mgmt.adminer.enabled ? (['adminer'] as const) : [])];
+    out.push(
+      policy(input, 'postgres', names.postgres, dataServiceVersion(images.postgres), [
+        { from: from(input, clients), ports: tcp(PORTS.postgres) },
+      ]),
+    );
+  }
+  if (spec.redis.mode === 'managed') {
+    const clients: ComponentKey[] = ['contentBridge', 'mlServer', ...(mgmt.redisCommander.enabled ? (['redisCommander'] as const) : [])];
+    out.push(
+      policy(input, 'redis', names.redis, dataServiceVersion(images.redis), [{ from: from(input, clients), ports: tcp(PORTS.redis) }]),
+    );
+  }
+  if (spec.objectStorage.mode === 'managed') {
+    const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'bucketInit'];
+    out.push(
+      policy(input, 'minio', names.minio, dataServiceVersion(images.minio), [{ from: from(input, clients), ports: tcp(PORTS.minioApi) }]),
+    );
+  }
+  if (mgmt.adminer.enabled) out.push(policy(input, 'adminer', names.adminer, v, []));
+  if (mgmt.redisCommander.enabled && spec.redis.mode === 'managed') out.push(policy(input, 'redisCommander', names.redisCommander, v, []));
+  return out;
+}

@@ -1,0 +1,277 @@
+/**
+ * TypeScript mirror of the HuntMasterPlatform CRD (crds/platform.huntmaster.academy_huntmasterplatforms.yaml).
+ * `PlatformSpec` is what a user writes (everything optional, as the API server may not have applied
+ * defaults); `ResolvedSpec` is the result of `applyDefaults` and is what every builder consumes.
+ */
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import type { API_VERSION, KIND } from './constants.ts';
+
+export type IntOrString = number | string;
+export type Quantity = string | number;
+
+export interface LocalObjectReference {
+  name: string;
+}
+
+export interface SecretKeySelector {
+  name: string;
+  key?: string;
+}
+
+export interface ResourceRequirements {
+  requests?: Record<string, Quantity>;
+  limits?: Record<string, Quantity>;
+}
+
+export interface KeyRef {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
+export interface EnvVarSource {
+  secretKeyRef?: KeyRef;
+  configMapKeyRef?: KeyRef;
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+export interface PodDisruptionBudgetSettings {
+  enabled?: boolean;
+  minAvailable?: IntOrString;
+  maxUnavailable?: IntOrString;
+}
+
+export interface ApiComponentSpec {
+  replicas?: number;
+  resources?: ResourceRequirements;
+  env?: EnvVar[];
+  podDisruptionBudget?: PodDisruptionBudgetSettings;
+}
+
+export type DataServiceMode = 'managed' | 'external';
+
+export interface StorageSpec {
+  size?: string;
+  storageClassName?: string;
+}
+
+export interface ExternalSecretSettings {
+  secretRef: LocalObjectReference;
+}
+
+export interface PostgresSpec {
+  mode?: DataServiceMode;
+  /** Secret keys: DATABASE_URL (required), DATABASE_READ_ONLY_URL (optional). */
+  external?: ExternalSecretSettings;
+  storage?: StorageSpec;
+  resources?: ResourceRequirements;
+}
+
+export interface RedisSpec {
+  mode?: DataServiceMode;
+  /** Secret key: REDIS_URL. */
+  external?: ExternalSecretSettings;
+  storage?: StorageSpec;
+  resources?: ResourceRequirements;
+}
+
+export interface ExternalObjectStorage {
+  endpoint: string;
+  region?: string;
+  /** Secret keys: accessKey, secretKey. */
+  secretRef: LocalObjectReference;
+}
+
+export interface ObjectStorageSpec {
+  mode?: DataServiceMode;
+  bucket?: string;
+  external?: ExternalObjectStorage;
+  storage?: StorageSpec;
+  resources?: ResourceRequirements;
+}
+
+export interface ImagesSpec {
+  contentBridge?: string;
+  mlServer?: string;
+  postgres?: string;
+  redis?: string;
+  minio?: string;
+  minioClient?: string;
+  adminer?: string;
+  redisCommander?: string;
+}
+
+export interface AuthSpec {
+  jwtSecretRef?: SecretKeySelector;
+  accessTokenTTL?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export interface MonitoringSpec {
+  serviceMonitor?: { enabled?: boolean; labels?: Record<string, string>; interval?: string };
+  prometheusRule?: { enabled?: boolean; labels?: Record<string, string> };
+  grafanaDashboards?: { enabled?: boolean };
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type PvcDeletionPolicy = 'Retain' | 'Delete';
+
+export interface PlatformSpec {
+  version?: string;
+  images?: ImagesSpec;
+  imagePullPolicy?: PullPolicy;
+  imagePullSecrets?: LocalObjectReference[];
+  contentBridge?: ApiComponentSpec;
+  mlServer?: ApiComponentSpec;
+  postgres?: PostgresSpec;
+  redis?: RedisSpec;
+  objectStorage?: ObjectStorageSpec;
+  auth?: AuthSpec;
+  monitoring?: MonitoringSpec;
+  networkPolicy?: { enabled?: boolean };
+  management?: { adminer?: { enabled?: boolean }; redisCommander?: { enabled?: boolean } };
+  suspend?: boolean;
+  deletionPolicy?: { persistentVolumeClaims?: PvcDeletionPolicy };
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** metav1.Condition, with the timestamp as the RFC 3339 string the API server stores. */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export type Phase = 'Pending' | 'Provisioning' | 'Ready' | 'Degraded' | 'Suspended';
+
+export interface ComponentStatus {
+  /** `ready/desired` replicas, e.g. "2/2", or "external". */
+  ready: string;
+  message?: string;
+}
+
+export interface PlatformStatus {
+  observedGeneration?: number;
+  phase?: Phase;
+  conditions?: Condition[];
+  endpoints?: { contentBridge?: string; mlServer?: string };
+  versions?: {
+    platform?: string;
+    migrated?: string;
+    contentBridge?: string;
+    mlServer?: string;
+    postgres?: string;
+    redis?: string;
+    objectStorage?: string;
+  };
+  components?: {
+    contentBridge?: ComponentStatus;
+    mlServer?: ComponentStatus;
+    postgres?: ComponentStatus;
+    redis?: ComponentStatus;
+    objectStorage?: ComponentStatus;
+  };
+}
+
+export interface HuntMasterPlatform {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: PlatformSpec;
+  status?: PlatformStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The spec after defaults: every builder reads this shape.
+
+export interface ResolvedApiComponent {
+  replicas: number;
+  resources: ResourceRequirements;
+  env: EnvVar[];
+  podDisruptionBudget: { enabled: boolean; minAvailable?: IntOrString; maxUnavailable?: IntOrString };
+}
+
+export interface ResolvedStorage {
+  size: string;
+  storageClassName?: string;
+}
+
+export interface ManagedDataService {
+  mode: 'managed';
+  storage: ResolvedStorage;
+  resources: ResourceRequirements;
+}
+
+export interface ExternalDataService {
+  mode: 'external';
+  external: ExternalSecretSettings;
+}
+
+export type ResolvedPostgres = ManagedDataService | ExternalDataService;
+export type ResolvedRedis = ManagedDataService | ExternalDataService;
+
+export type ResolvedObjectStorage =
+  | (ManagedDataService & { bucket: string; region: string })
+  | { mode: 'external'; bucket: string; external: Required<ExternalObjectStorage> };
+
+export interface ResolvedSpec {
+  version: string;
+  images: ImagesSpec;
+  imagePullPolicy: PullPolicy;
+  imagePullSecrets: LocalObjectReference[];
+  contentBridge: ResolvedApiComponent;
+  mlServer: ResolvedApiComponent;
+  postgres: ResolvedPostgres;
+  redis: ResolvedRedis;
+  objectStorage: ResolvedObjectStorage;
+  auth: { jwtSecretRef?: Required<SecretKeySelector>; accessTokenTTL: string; issuer: string; audience: string };
+  monitoring: {
+    serviceMonitor: { enabled: boolean; labels: Record<string, string>; interval: string };
+    prometheusRule: { enabled: boolean; labels: Record<string, string> };
+    grafanaDashboards: { enabled: boolean };
+  };
+  networkPolicy: { enabled: boolean };
+  management: { adminer: { enabled: boolean }; redisCommander: { enabled: boolean } };
+  suspend: boolean;
+  deletionPolicy: { persistentVolumeClaims: PvcDeletionPolicy };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child objects.
+
+/** Metadata every child carries: name, namespace, labels and the controller owner reference. */
+export type ChildMeta = V1ObjectMeta & {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  ownerReferences: V1OwnerReference[];
+};
+
+/** A plain Kubernetes object built by this package (client-node model type + required metadata). */
+export type Child<T = object> = T & { apiVersion: string; kind: string; metadata: ChildMeta };
+export type KubeObject = Child;
+
+/** Something the user asked for that the builders left out, and why (for a condition message). */
+export interface SkippedNote {
+  kind: string;
+  reason: string;
+  message: string;
+}

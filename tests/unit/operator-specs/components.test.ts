@@ -1,0 +1,321 @@
+/** Focused behaviour of the builders: what is in the desired state for which spec. */
+import { describe, expect, it } from 'vitest';
+import { apiDeployment } from '../../../operator/specs/api-deployments.ts';
+import { ANNOTATIONS, MIGRATION_COMMAND } from '../../../operator/specs/constants.ts';
+import { prepare } from '../../../operator/specs/context.ts';
+import { SpecError } from '../../../operator/specs/defaults.ts';
+import { desiredChildren, desiredVolumes } from '../../../operator/specs/desired.ts';
+import { configHash } from '../../../operator/specs/hash.ts';
+import { postgresInitScript } from '../../../operator/specs/postgres.ts';
+import type { HuntMasterPlatform, KubeObject, PlatformSpec } from '../../../operator/specs/types.ts';
+import { externalCr, fullCtx, fullSpec, minimalCr, minimalCtx, platform } from './fixtures.ts';
+
+const ids = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
+const build = (spec: PlatformSpec, ctx = minimalCtx) => desiredChildren(platform(spec), ctx);
+const find = (objects: KubeObject[], kind: string, name: string): any => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`${kind}/${name} not in ${ids(objects).join(', ')}`);
+  return found;
+};
+const envOf = (o: any, container = 0): Record<string, any> =>
+  Object.fromEntries(o.spec.template.spec.containers[container].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe('switched-off components are absent', () => {
+  it('the minimal CR has no monitoring, management, or dashboard objects', () => {
+    const list = ids(build({}).objects);
+    expect(list.filter((id) => /ServiceMonitor|PrometheusRule|adminer|redis-commander|dashboard/.test(id))).toEqual([]);
+  });
+
+  it('networkPolicy.enabled false removes every NetworkPolicy', () => {
+    expect(ids(build({}).objects).some((id) => id.startsWith('NetworkPolicy/'))).toBe(true);
+    expect(ids(build({ networkPolicy: { enabled: false } }).objects).some((id) => id.startsWith('NetworkPolicy/'))).toBe(false);
+  });
+
+  it('a disabled PodDisruptionBudget is absent, the other stays', () => {
+    const list = ids(build({ mlServer: { podDisruptionBudget: { enabled: false } } }).objects);
+    expect(list).toContain('PodDisruptionBudget/demo-content-bridge');
+    expect(list).not.toContain('PodDisruptionBudget/demo-ml-server');
+  });
+
+  it('management tools appear only when enabled', () => {
+    const list = ids(build({ management: { adminer: { enabled: true } } }).objects);
+    expect(list).toEqual(expect.arrayContaining(['Deployment/demo-adminer', 'Service/demo-adminer', 'NetworkPolicy/demo-adminer']));
+    expect(list.some((id) => id.includes('redis-commander'))).toBe(false);
+  });
+
+  it('dashboards need both the switch and dashboards from the operator', () => {
+    expect(
+      ids(build({ monitoring: { grafanaDashboards: { enabled: false } } }, fullCtx).objects).some((id) => id.includes('dashboard')),
+    ).toBe(false);
+    const on = build({ monitoring: { grafanaDashboards: { enabled: true } } }, fullCtx).objects;
+    const cm = find(on, 'ConfigMap', 'demo-dashboard-platform-overview');
+    expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+    expect(cm.data['platform-overview.json']).toBe(fullCtx.dashboards!['platform-overview.json']);
+    const none = build({ monitoring: { grafanaDashboards: { enabled: true } } }, minimalCtx);
+    expect(none.skipped).toEqual([expect.objectContaining({ reason: 'NoDashboards' })]);
+  });
+});
+
+describe('external mode', () => {
+  const { objects, generatedSecretNames } = desiredChildren(externalCr, minimalCtx);
+
+  it('builds no StatefulSet, data Service, init ConfigMap or bucket Job', () => {
+    expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+    expect(ids(objects).filter((id) => /postgres|redis|minio/.test(id))).toEqual([]);
+  });
+
+  it('generates no Secret for what the user supplies', () => {
+    expect(generatedSecretNames).toEqual(['academy-service-tokens']);
+  });
+
+  it("wires the APIs and the migration Job to the user's Secrets", () => {
+    for (const name of ['academy-content-bridge', 'academy-ml-server']) {
+      const env = envOf(find(objects, 'Deployment', name));
+      expect(env.DATABASE_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_URL' } });
+      expect(env.REDIS_URL).toEqual({ secretKeyRef: { name: 'academy-redis', key: 'REDIS_URL' } });
+      expect(env.S3_ACCESS_KEY).toEqual({ secretKeyRef: { name: 'academy-s3', key: 'accessKey' } });
+      expect(env.S3_SECRET_KEY).toEqual({ secretKeyRef: { name: 'academy-s3', key: 'secretKey' } });
+      expect(env.S3_ENDPOINT).toBe('https://s3.eu-central-1.amazonaws.com');
+      expect(env.S3_REGION).toBe('eu-central-1');
+      expect(env.S3_BUCKET).toBe('academy-media');
+      expect(env.JWT_SECRET).toEqual({ secretKeyRef: { name: 'academy-jwt', key: 'hmac' } });
+    }
+    const ml = envOf(find(objects, 'Deployment', 'academy-ml-server'));
+    expect(ml.DATABASE_READ_ONLY_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_READ_ONLY_URL', optional: true } });
+    const migrate = envOf(find(objects, 'Job', 'academy-migrate-0-1-0'));
+    expect(migrate.DATABASE_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_URL' } });
+  });
+
+  it('limits the network policies to the APIs', () => {
+    expect(ids(objects).filter((id) => id.startsWith('NetworkPolicy/'))).toEqual([
+      'NetworkPolicy/academy-content-bridge',
+      'NetworkPolicy/academy-ml-server',
+    ]);
+  });
+
+  it('rejects external mode without a Secret, as the CRD would', () => {
+    expect(() => build({ postgres: { mode: 'external' } })).toThrow(SpecError);
+  });
+});
+
+describe('config hash', () => {
+  const template = (hash: string) => apiDeployment(prepare(minimalCr, { configHash: hash }), 'contentBridge').spec!.template;
+
+  it('goes into the pod template annotation of both APIs', () => {
+    const hash = configHash({ 'Secret/demo-jwt': { 'signing-key': 'a' } });
+    for (const name of ['demo-content-bridge', 'demo-ml-server']) {
+      const d = find(desiredChildren(minimalCr, { configHash: hash }).objects, 'Deployment', name);
+      expect(d.spec.template.metadata.annotations[ANNOTATIONS.configHash]).toBe(hash);
+    }
+  });
+
+  it('rotating a referenced secret changes the pod template (so the pods roll) and nothing else', () => {
+    const before = configHash({ 'Secret/demo-jwt': { 'signing-key': 'old' } });
+    const after = configHash({ 'Secret/demo-jwt': { 'signing-key': 'new' } });
+    expect(after).not.toBe(before);
+    const a = template(before);
+    const b = template(after);
+    expect(b).not.toEqual(a);
+    expect({ ...b, metadata: { ...b.metadata, annotations: {} } }).toEqual({ ...a, metadata: { ...a.metadata, annotations: {} } });
+  });
+
+  it('does not restart the data services or rewrite Jobs (their templates ignore it)', () => {
+    const one = desiredChildren(minimalCr, { configHash: 'one' }).objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Job');
+    const two = desiredChildren(minimalCr, { configHash: 'two' }).objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Job');
+    expect(two).toEqual(one);
+  });
+});
+
+describe('monitoring', () => {
+  const spec: PlatformSpec = { monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } };
+
+  it('is skipped with a note when the monitoring.coreos.com CRDs are missing', () => {
+    const d = build(spec, { configHash: 'x', capabilities: { serviceMonitor: false, prometheusRule: false } });
+    expect(d.objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).toEqual([]);
+    expect(d.skipped.map((s) => s.kind)).toEqual(['ServiceMonitor', 'PrometheusRule']);
+    for (const note of d.skipped) {
+      expect(note.reason).toBe('CRDMissing');
+      expect(note.message).toContain('skipped because monitoring.coreos.com CRDs are missing');
+    }
+  });
+
+  it('is built when enabled and the CRDs exist; then the pods lose the scrape annotations', () => {
+    const d = build(spec, { configHash: 'x', capabilities: { serviceMonitor: true, prometheusRule: true } });
+    expect(d.skipped).toEqual([]);
+    expect(ids(d.objects)).toEqual(expect.arrayContaining(['ServiceMonitor/demo-apis', 'PrometheusRule/demo-alerts']));
+    const annotations = find(d.objects, 'Deployment', 'demo-content-bridge').spec.template.metadata.annotations;
+    expect(annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(find(build({}).objects, 'Deployment', 'demo-content-bridge').spec.template.metadata.annotations['prometheus.io/scrape']).toBe(
+      'true',
+    );
+  });
+
+  it('the ServiceMonitor selects exactly the two API Services', () => {
+    const d = build(spec, { configHash: 'x', capabilities: { serviceMonitor: true, prometheusRule: true } });
+    const selector = find(d.objects, 'ServiceMonitor', 'demo-apis').spec.selector.matchLabels;
+    const selected = d.objects.filter(
+      (o) => o.kind === 'Service' && Object.entries(selector).every(([k, v]) => o.metadata.labels[k] === v),
+    );
+    expect(ids(selected)).toEqual(['Service/demo-content-bridge', 'Service/demo-ml-server']);
+  });
+});
+
+describe('suspend', () => {
+  const { objects } = build({ ...fullSpec, suspend: true }, fullCtx);
+
+  it('scales every workload to zero and runs no Jobs', () => {
+    const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as any[];
+    expect(workloads.length).toBe(7);
+    for (const w of workloads) expect(w.spec.replicas, w.metadata.name).toBe(0);
+    expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
+  });
+
+  it('keeps the Services, PDBs and the rest', () => {
+    const normal = ids(build(fullSpec, fullCtx).objects).filter((id) => !id.startsWith('Job/'));
+    expect(ids(objects)).toEqual(normal);
+  });
+});
+
+describe('migrations', () => {
+  const job = (cr: HuntMasterPlatform): any =>
+    desiredChildren(cr, minimalCtx).objects.find((o) => o.kind === 'Job' && o.metadata.name.includes('-migrate-'));
+
+  it('one Job per version, named after it, running the Content Bridge image', () => {
+    const a = job(platform({ version: '1.2.0' }));
+    const b = job(platform({ version: '1.3.0-rc.1' }));
+    expect(a.metadata.name).toBe('demo-migrate-1-2-0');
+    expect(b.metadata.name).toMatch(/^demo-migrate-1-3-0-rc-1-[0-9a-f]{6}$/);
+    const container = a.spec.template.spec.containers[0];
+    expect(container.image).toBe('ghcr.io/huntmaster-academy/content-bridge:1.2.0');
+    expect(container.command).toEqual([...MIGRATION_COMMAND]);
+  });
+
+  it('has no TTL (the reconciler must see the finished Job) and is marked create-only', () => {
+    const j = job(minimalCr);
+    expect(j.spec.ttlSecondsAfterFinished).toBeUndefined();
+    expect(j.spec.backoffLimit).toBeGreaterThan(0);
+    expect(j.spec.template.spec.restartPolicy).toBe('Never');
+    expect(j.metadata.annotations[ANNOTATIONS.createOnly]).toBe('true');
+  });
+});
+
+describe('managed data services', () => {
+  const { objects } = desiredChildren(minimalCr, minimalCtx);
+
+  it('PostgreSQL: pg_isready over TCP, init script mounted, PVC from storage, uid 999', () => {
+    const sts = find(objects, 'StatefulSet', 'demo-postgres');
+    const c = sts.spec.template.spec.containers[0];
+    expect(c.readinessProbe.exec.command.slice(0, 3)).toEqual(['pg_isready', '--host', '127.0.0.1']);
+    expect(c.volumeMounts).toContainEqual({ name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true });
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
+    expect(sts.spec.template.spec.securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999 });
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy.whenDeleted).toBe('Retain');
+    expect(find(objects, 'Service', 'demo-postgres-headless').spec.clusterIP).toBe('None');
+    expect(find(objects, 'ConfigMap', 'demo-postgres-init').data['10-huntmaster.sh']).toBe(postgresInitScript());
+  });
+
+  it('the init script creates the database, both roles and the three schemas, with no password in it', () => {
+    const script = postgresInitScript();
+    for (const needle of ['CREATE DATABASE :"db" OWNER :"app_user"', 'CREATE ROLE :"reader_user"', 'default_transaction_read_only = on']) {
+      expect(script).toContain(needle);
+    }
+    for (const schema of ['users', 'content', 'ml'])
+      expect(script).toContain(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION :"app_user";`);
+    expect(script).not.toMatch(/PASSWORD '[^:]/);
+  });
+
+  it('Redis: password from the Secret through $(REDIS_PASSWORD), append-only', () => {
+    const c = find(objects, 'StatefulSet', 'demo-redis').spec.template.spec.containers[0];
+    expect(c.args).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--requirepass', '$(REDIS_PASSWORD)']));
+    expect(envOf(find(objects, 'StatefulSet', 'demo-redis')).REDIS_PASSWORD).toEqual({
+      secretKeyRef: { name: 'demo-redis-credentials', key: 'password' },
+    });
+  });
+
+  it('MinIO: API and console ports, bucket Job per bucket name', () => {
+    expect(find(objects, 'Service', 'demo-minio').spec.ports.map((p: any) => p.port)).toEqual([9000, 9001]);
+    const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('demo-minio-bucket-')) as any;
+    expect(job.spec.template.spec.containers[0].args).toContain('hma/huntmaster-storage');
+    const renamed = ids(build({ objectStorage: { bucket: 'other-bucket' } }).objects).find((id) => id.startsWith('Job/demo-minio-bucket-'));
+    expect(renamed).not.toBe(`Job/${job.metadata.name}`);
+  });
+
+  it('deletionPolicy Delete makes the StatefulSets delete their PVCs', () => {
+    const sts = build({ deletionPolicy: { persistentVolumeClaims: 'Delete' } }).objects.filter((o) => o.kind === 'StatefulSet') as any[];
+    expect(sts.map((s) => s.spec.persistentVolumeClaimRetentionPolicy.whenDeleted)).toEqual(['Delete', 'Delete', 'Delete']);
+  });
+});
+
+describe('API Deployments', () => {
+  const { objects } = desiredChildren(platform(fullSpec), fullCtx);
+  const cb = find(objects, 'Deployment', 'demo-content-bridge');
+  const ml = find(objects, 'Deployment', 'demo-ml-server');
+
+  it('probe /livez and /readyz, sleep before stopping, and expose a named http port', () => {
+    const c = cb.spec.template.spec.containers[0];
+    expect(c.startupProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(find(objects, 'Service', 'demo-content-bridge').spec.ports).toEqual([
+      { name: 'http', port: 8090, targetPort: 'http', protocol: 'TCP' },
+    ]);
+    expect(find(objects, 'Service', 'demo-ml-server').spec.ports[0].port).toBe(8010);
+  });
+
+  it('user env replaces ours by name and is otherwise appended', () => {
+    const env = cb.spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(env.filter((n: string) => n === 'LOG_LEVEL')).toHaveLength(1);
+    expect(env.slice(-3)).toEqual(['LOG_LEVEL', 'PUBLIC_BASE_URL', 'ADMIN_PASSWORD']);
+    expect(envOf(ml).LOG_LEVEL).toBe('info');
+  });
+
+  it('the ML Server knows the Content Bridge URL; JWT TTL is in seconds', () => {
+    expect(envOf(ml).CONTENT_BRIDGE_URL).toBe('http://demo-content-bridge.hunting.svc:8090');
+    expect(envOf(cb).JWT_ACCESS_TTL_SECONDS).toBe('5400');
+    expect(envOf(cb).CONTENT_BRIDGE_URL).toBeUndefined();
+  });
+
+  it('uses spec.images over the version tag, and integer CPU quantities become strings', () => {
+    expect(cb.spec.template.spec.containers[0].image).toBe('ghcr.io/huntmaster-academy/content-bridge:1.2.0');
+    expect(ml.spec.template.spec.containers[0].image).toBe('registry.example.com/hma/ml-server:1.2.0-gpu');
+    expect(ml.spec.template.spec.containers[0].resources.requests.cpu).toBe('1');
+    expect(cb.spec.template.spec.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+  });
+
+  it('PDBs use the configured bound', () => {
+    expect(find(objects, 'PodDisruptionBudget', 'demo-content-bridge').spec.minAvailable).toBe(2);
+    expect(find(objects, 'PodDisruptionBudget', 'demo-ml-server').spec.maxUnavailable).toBe('50%');
+    expect(find(build({}).objects, 'PodDisruptionBudget', 'demo-ml-server').spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe('network policies', () => {
+  const { objects } = desiredChildren(platform(fullSpec), fullCtx);
+  const peers = (name: string) =>
+    find(objects, 'NetworkPolicy', name).spec.ingress.flatMap((r: any) =>
+      (r.from ?? []).map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']),
+    );
+
+  it('only the platform pods that use a data service may reach it', () => {
+    expect(peers('demo-postgres')).toEqual(['content-bridge', 'ml-server', 'migrations', 'adminer']);
+    expect(peers('demo-redis')).toEqual(['content-bridge', 'ml-server', 'redis-commander']);
+    expect(peers('demo-minio')).toEqual(['content-bridge', 'ml-server', 'minio-bucket-init']);
+  });
+
+  it('the APIs accept their port from anywhere, the admin UIs nothing', () => {
+    expect(find(objects, 'NetworkPolicy', 'demo-content-bridge').spec.ingress).toEqual([{ ports: [{ port: 8090, protocol: 'TCP' }] }]);
+    expect(find(objects, 'NetworkPolicy', 'demo-adminer').spec.ingress).toEqual([]);
+  });
+});
+
+describe('desiredVolumes', () => {
+  it('lists the data PVCs of managed services with their desired size, for the reconciler to expand', () => {
+    expect(desiredVolumes(platform(fullSpec))).toEqual([
+      { statefulSet: 'demo-postgres', persistentVolumeClaim: 'data-demo-postgres-0', size: '50Gi' },
+      { statefulSet: 'demo-redis', persistentVolumeClaim: 'data-demo-redis-0', size: '2Gi' },
+      { statefulSet: 'demo-minio', persistentVolumeClaim: 'data-demo-minio-0', size: '100Gi' },
+    ]);
+    expect(desiredVolumes(externalCr)).toEqual([]);
+  });
+});

@@ -102,14 +102,17 @@ export class KubeClient {
 
   create<T extends KubeObject>(obj: T): Promise<T> {
     const r = resourceFor(obj.apiVersion!, obj.kind!);
-    return this.request<T>('POST', resourcePath(r, obj.metadata.namespace), { body: obj, query: { fieldManager: FIELD_MANAGER } });
+    return this.request<T>('POST', resourcePath(r, obj.metadata.namespace), {
+      body: obj,
+      query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' },
+    });
   }
 
   update<T extends KubeObject>(obj: T): Promise<T> {
     const r = resourceFor(obj.apiVersion!, obj.kind!);
     return this.request<T>('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), {
       body: obj,
-      query: { fieldManager: FIELD_MANAGER },
+      query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' },
     });
   }
 
@@ -119,7 +122,7 @@ export class KubeClient {
     return this.request<T>('PATCH', resourcePath(r, obj.metadata.namespace, obj.metadata.name, opts.subresource), {
       body: obj,
       contentType: 'application/apply-patch+yaml', // JSON is YAML
-      query: { fieldManager: FIELD_MANAGER, force: opts.force ?? true },
+      query: { fieldManager: FIELD_MANAGER, force: opts.force ?? true, fieldValidation: 'Strict' },
     });
   }
 

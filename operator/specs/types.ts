@@ -194,6 +194,9 @@ export interface HuntMasterPlatform {
     generation?: number;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    resourceVersion?: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
   };
   spec?: PlatformSpec;
   status?: PlatformStatus;

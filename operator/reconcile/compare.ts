@@ -1,0 +1,72 @@
+/**
+ * Decides whether a child needs a write: true when some field we set differs from the live object.
+ * Fields the API server or other managers add (defaults, status, clusterIP, ...) are ignored, so a
+ * reconcile of an unchanged platform makes no writes, while a field someone edited is detected.
+ * Quantities compare by value ("1024Mi" equals "1Gi"), as the API server canonicalises them.
+ */
+
+const QUANTITY = /^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+const FACTORS: Record<string, number> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+export function quantityValue(q: string | number): number | undefined {
+  if (typeof q === 'number') return q;
+  const m = QUANTITY.exec(q);
+  if (!m) return undefined;
+  return Number(m[1]) * FACTORS[m[2] ?? '']!;
+}
+
+const QUANTITY_PARENTS = new Set(['requests', 'limits', 'capacity', 'hard']);
+
+function sameScalar(desired: unknown, live: unknown, parentKey: string | undefined): boolean {
+  if (desired === live) return true;
+  // intstr and quantities: the server may turn 8090 into "8090" or "1024Mi" into "1Gi".
+  if ((typeof desired === 'number' || typeof desired === 'string') && (typeof live === 'number' || typeof live === 'string')) {
+    if (String(desired) === String(live)) return true;
+    if (parentKey && (QUANTITY_PARENTS.has(parentKey) || parentKey === 'storage')) {
+      const a = quantityValue(desired);
+      const b = quantityValue(live);
+      return a !== undefined && b !== undefined && Math.abs(a - b) <= Math.abs(a) * 1e-12;
+    }
+  }
+  return false;
+}
+
+/** Returns the path of the first field of `desired` that `live` does not match, or undefined. */
+export function firstDifference(desired: unknown, live: unknown, path = '', parentKey?: string): string | undefined {
+  if (desired === undefined) return undefined;
+  if (desired === null) return live === null || live === undefined ? undefined : path || '/';
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live) || live.length !== desired.length) return path || '/';
+    for (let i = 0; i < desired.length; i++) {
+      const d = firstDifference(desired[i], live[i], `${path}[${i}]`, parentKey);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (typeof desired === 'object') {
+    if (typeof live !== 'object' || live === null || Array.isArray(live)) return path || '/';
+    for (const [key, value] of Object.entries(desired as Record<string, unknown>)) {
+      const d = firstDifference(value, (live as Record<string, unknown>)[key], `${path}.${key}`, key);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return sameScalar(desired, live, parentKey) ? undefined : path || '/';
+}

@@ -1,0 +1,280 @@
+/**
+ * Reconciles one HuntMasterPlatform: level-triggered, it reads the CR and its children from the
+ * informer caches, computes the desired state (operator/specs, pure), writes only what differs,
+ * prunes what is no longer wanted, and reports status through the /status subresource.
+ */
+import type { Logger } from 'pino';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isConflict, isNotFound, KubeApiError } from '../kube/errors.ts';
+import { RESOURCES, resourceFor } from '../kube/resources.ts';
+import {
+  ANNOTATIONS,
+  applyDefaults,
+  computeStatus,
+  configHash,
+  desiredChildren,
+  generatedSecretNames,
+  generatedSecrets,
+  observeDeployment,
+  observeJob,
+  observeStatefulSet,
+  platformNames,
+  referencedSecretKeys,
+  SpecError,
+  type HuntMasterPlatform,
+  type ObservedState,
+} from '../specs/index.ts';
+import type { EventRecorder } from './events.ts';
+import { firstDifference } from './compare.ts';
+import type { ReconcileResult } from '../controller/controller.ts';
+
+export const FINALIZER = 'platform.huntmaster.academy/pvc-retention';
+
+/** Read access to the informer caches, by kind. */
+export interface ClusterCache {
+  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Every cached object of `kind` in `namespace` whose controller is `ownerUid`. */
+  owned(kind: string, namespace: string, ownerUid: string): KubeObject[];
+  /** Kinds the caches cover; others are read from the API server. */
+  has(kind: string): boolean;
+}
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  cache: ClusterCache;
+  logger: Logger;
+  record: EventRecorder;
+  capabilities(): Promise<{ serviceMonitor: boolean; prometheusRule: boolean }>;
+  /** Resolves when the external S3 endpoint answers; rejects with a reason otherwise. */
+  probeObjectStorage(endpoint: string): Promise<void>;
+  dashboards: Record<string, string>;
+  onReadiness(namespace: string, name: string, ready: boolean | undefined): void;
+  /** Counts writes, so tests and benchmarks can prove a no-op reconcile writes nothing. */
+  onWrite?(verb: string, kind: string, name: string): void;
+  now?: () => Date;
+}
+
+/** A recoverable problem: status says so, and the key is retried with backoff. */
+export class RetryableError extends Error {}
+
+const byKey = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
+
+export function createReconciler(d: ReconcilerDeps) {
+  const write = (verb: string, o: KubeObject) => d.onWrite?.(verb, o.kind ?? '?', o.metadata.name);
+
+  async function live(kind: string, namespace: string, name: string, apiVersion: string): Promise<KubeObject | undefined> {
+    if (d.cache.has(kind)) return d.cache.get(kind, namespace, name);
+    try {
+      return await d.client.get(resourceFor(apiVersion, kind), namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Generated Secrets are created once and never rewritten; an AlreadyExists race is fine. */
+  async function ensureGeneratedSecrets(cr: HuntMasterPlatform): Promise<void> {
+    const namespace = cr.metadata.namespace!;
+    const missing = generatedSecretNames(cr).filter((name) => !d.cache.get('Secret', namespace, name));
+    if (missing.length === 0) return;
+    for (const secret of generatedSecrets(cr)) {
+      const obj = secret as unknown as KubeObject;
+      if (!missing.includes(obj.metadata.name)) continue;
+      try {
+        // The cache may lag a create of a moment ago: GET before generating anything new.
+        await d.client.get(RESOURCES.Secret, namespace, obj.metadata.name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        try {
+          await d.client.create(obj);
+          write('create', obj);
+          await d.record(cr as unknown as KubeObject, 'Normal', 'SecretGenerated', `Generated Secret ${obj.metadata.name}`);
+        } catch (e) {
+          if (!isConflict(e)) throw e;
+        }
+      }
+    }
+  }
+
+  /** Reads every referenced Secret key: their hash rolls the pods; missing ones are reported. */
+  function referencedSecrets(cr: HuntMasterPlatform) {
+    const namespace = cr.metadata.namespace!;
+    const data: Record<string, Record<string, string> | undefined> = {};
+    const missing: { name: string; key?: string }[] = [];
+    const generated = new Set(generatedSecretNames(cr));
+    for (const ref of referencedSecretKeys(cr)) {
+      const secret = d.cache.get('Secret', namespace, ref.name) as (KubeObject & { data?: Record<string, string> }) | undefined;
+      if (!secret) {
+        // A generated Secret created this very pass may not be cached yet; it is not "missing".
+        if (!generated.has(ref.name) && !ref.optional) missing.push({ name: ref.name });
+        continue;
+      }
+      if (secret.data?.[ref.key] === undefined) {
+        if (!ref.optional) missing.push({ name: ref.name, key: ref.key });
+        continue;
+      }
+      (data[ref.name] ??= {})[ref.key] = secret.data[ref.key]!;
+    }
+    return { hash: configHash(data), missing };
+  }
+
+  async function finalize(cr: HuntMasterPlatform): Promise<void> {
+    const namespace = cr.metadata.namespace!;
+    if (!cr.metadata.finalizers?.includes(FINALIZER)) return;
+    if (cr.spec?.deletionPolicy?.persistentVolumeClaims === 'Delete') {
+      const pvcs = await d.client.list(RESOURCES.PersistentVolumeClaim, namespace, {
+        labelSelector: `app.kubernetes.io/instance=${cr.metadata.name},app.kubernetes.io/managed-by=huntmaster-operator`,
+      });
+      for (const pvc of pvcs.items) {
+        await d.client.delete(RESOURCES.PersistentVolumeClaim, namespace, pvc.metadata.name).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+        write('delete', { ...pvc, kind: 'PersistentVolumeClaim' });
+      }
+      await d.record(
+        cr as unknown as KubeObject,
+        'Normal',
+        'PersistentVolumeClaimsDeleted',
+        `Deleted ${pvcs.items.length} PVCs (deletionPolicy Delete)`,
+      );
+    }
+    await d.client.mergePatch(RESOURCES.HuntMasterPlatform, namespace, cr.metadata.name, {
+      metadata: { finalizers: cr.metadata.finalizers.filter((f: string) => f !== FINALIZER), resourceVersion: cr.metadata.resourceVersion },
+    });
+    write('patch', cr as unknown as KubeObject);
+  }
+
+  return async function reconcile(key: string): Promise<ReconcileResult | void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cr = d.cache.get('HuntMasterPlatform', namespace, name) as unknown as HuntMasterPlatform | undefined;
+    if (!cr) {
+      d.onReadiness(namespace, name, undefined);
+      return;
+    }
+    if (cr.metadata.deletionTimestamp) return finalize(cr);
+    const crObject = cr as unknown as KubeObject;
+
+    if (!cr.metadata.finalizers?.includes(FINALIZER)) {
+      await d.client.mergePatch(RESOURCES.HuntMasterPlatform, namespace, name, {
+        metadata: { finalizers: [...(cr.metadata.finalizers ?? []), FINALIZER], resourceVersion: cr.metadata.resourceVersion },
+      });
+      write('patch', crObject);
+      return; // the update event brings us back with the new resourceVersion
+    }
+
+    const errors: string[] = [];
+    await ensureGeneratedSecrets(cr);
+    const secrets = referencedSecrets(cr);
+
+    if (cr.spec?.objectStorage?.mode === 'external' && cr.spec.objectStorage.external?.endpoint) {
+      await d
+        .probeObjectStorage(cr.spec.objectStorage.external.endpoint)
+        .catch((err: Error) => errors.push(`object storage: ${err.message}`));
+    }
+
+    let desired;
+    try {
+      desired = desiredChildren(cr, { configHash: secrets.hash, capabilities: await d.capabilities(), dashboards: d.dashboards });
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      await writeStatus(cr, { errors: [`invalid spec: ${err.message}`] });
+      return; // retrying cannot help until the spec changes
+    }
+
+    const names = platformNames(cr);
+    const migrationName = names.migrationJob(applyDefaults(cr.spec).version);
+    const migration = desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === migrationName);
+    const liveMigration = migration ? await live('Job', namespace, migration.metadata.name, 'batch/v1') : undefined;
+    const migrated = !migration || observeJob(liveMigration as never)?.succeeded === true;
+    const apiDeployments = new Set([names.contentBridge, names.mlServer]);
+
+    if (secrets.missing.length === 0) {
+      for (const obj of desired.objects as KubeObject[]) {
+        // The APIs roll to a new version only after that version's migrations succeeded.
+        if (obj.kind === 'Deployment' && apiDeployments.has(obj.metadata.name) && !migrated) continue;
+        const current = await live(obj.kind!, namespace, obj.metadata.name, obj.apiVersion!);
+        if (obj.metadata.annotations?.[ANNOTATIONS.createOnly] !== undefined) {
+          if (!current) {
+            await d.client.create(obj).catch((err) => {
+              if (!isConflict(err)) throw err;
+            });
+            write('create', obj);
+          }
+          continue;
+        }
+        const diff = current ? firstDifference(obj, current) : '(absent)';
+        if (!diff) continue;
+        d.logger.debug({ key, object: byKey(obj), diff }, 'applying');
+        await d.client.apply(obj);
+        write('apply', obj);
+      }
+      await prune(cr, desired.objects as KubeObject[], new Set(desired.generatedSecretNames));
+    }
+
+    const observed: ObservedState = {
+      contentBridge: observeDeployment(d.cache.get('Deployment', namespace, names.contentBridge) as never),
+      mlServer: observeDeployment(d.cache.get('Deployment', namespace, names.mlServer) as never),
+      postgres: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.postgres) as never),
+      redis: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.redis) as never),
+      minio: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.minio) as never),
+      migrationJob: observeJob(liveMigration as never),
+      bucketJob: observeJob(
+        d.cache.get('Job', namespace, desired.objects.find((o) => o.kind === 'Job' && o !== migration)?.metadata.name ?? '') as never,
+      ),
+      missingSecrets: secrets.missing,
+      errors,
+      skipped: desired.skipped,
+    };
+    const status = await writeStatus(cr, observed);
+    if (secrets.missing.length) {
+      throw new RetryableError(`missing secrets: ${secrets.missing.map((m) => (m.key ? `${m.name}/${m.key}` : m.name)).join(', ')}`);
+    }
+    if (errors.length) throw new RetryableError(errors.join('; '));
+    return status.phase === 'Ready' || status.phase === 'Suspended' ? undefined : { requeueAfterMs: 30_000 };
+  };
+
+  async function prune(cr: HuntMasterPlatform, desired: KubeObject[], keepSecrets: Set<string>): Promise<void> {
+    const namespace = cr.metadata.namespace!;
+    const wanted = new Set(desired.map(byKey));
+    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Job', 'PodDisruptionBudget', 'NetworkPolicy', 'Secret']) {
+      for (const obj of d.cache.owned(kind, namespace, cr.metadata.uid!)) {
+        if (wanted.has(`${kind}/${obj.metadata.name}`) || (kind === 'Secret' && keepSecrets.has(obj.metadata.name))) continue;
+        await d.client.delete(resourceFor(obj.apiVersion ?? 'v1', kind), namespace, obj.metadata.name, 'Background').catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+        write('delete', { ...obj, kind });
+        d.logger.info({ kind, name: obj.metadata.name }, 'pruned');
+      }
+    }
+  }
+
+  async function writeStatus(cr: HuntMasterPlatform, observed: ObservedState) {
+    const now = d.now?.() ?? new Date();
+    const status = computeStatus(cr, observed, { now });
+    const previous = (cr as unknown as { status?: Record<string, unknown> }).status ?? {};
+    if (firstDifference(status, previous) === undefined && firstDifference(previous, status) === undefined) {
+      d.onReadiness(cr.metadata.namespace!, cr.metadata.name, status.phase === 'Ready');
+      return status;
+    }
+    try {
+      await d.client.mergePatch(RESOURCES.HuntMasterPlatform, cr.metadata.namespace, cr.metadata.name, { status }, 'status');
+      write('status', cr as unknown as KubeObject);
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 404 || err.status === 409)) throw new RetryableError(err.message);
+      throw err;
+    }
+    d.onReadiness(cr.metadata.namespace!, cr.metadata.name, status.phase === 'Ready');
+    const oldPhase = previous.phase as string | undefined;
+    if (oldPhase !== status.phase) {
+      const ready = status.conditions?.find((c) => c.type === 'Ready');
+      const warning = status.phase === 'Degraded';
+      await d.record(
+        cr as unknown as KubeObject,
+        warning ? 'Warning' : 'Normal',
+        `Phase${status.phase}`,
+        ready?.message ?? `Phase is ${status.phase}`,
+      );
+    }
+    return status;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Wires the operator together: informers for the CR and every owned kind (owned objects map back
+ * to their owner), the work queue and workers, leader election, and the HTTP endpoints
+ * (/metrics, /livez, /readyz). Tests start it in-process; `main.ts` starts it from the environment.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Controller } from './controller/controller.ts';
+import { Informer } from './controller/informer.ts';
+import { LeaderElector } from './controller/leader.ts';
+import { createOperatorMetrics } from './controller/metrics.ts';
+import { KubeClient, type KubeObject } from './kube/client.ts';
+import { RESOURCES, type ResourceType } from './kube/resources.ts';
+import { eventRecorder } from './reconcile/events.ts';
+import { createReconciler, type ClusterCache } from './reconcile/reconciler.ts';
+import { referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
+
+export const CONTROLLER_NAME = 'huntmasterplatform';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Namespaces to watch; empty watches all. */
+  watchNamespaces: string[];
+  concurrency: number;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    identity?: string;
+    leaseDurationSeconds?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  /** Port for /metrics, /livez and /readyz; 0 picks a free one, undefined serves nothing. */
+  httpPort?: number;
+  dashboardsDir?: string;
+  resyncMs?: number;
+  onWrite?(verb: string, kind: string, name: string): void;
+}
+
+const CHILD_RESOURCES: ResourceType[] = [
+  RESOURCES.Deployment,
+  RESOURCES.StatefulSet,
+  RESOURCES.Service,
+  RESOURCES.ConfigMap,
+  RESOURCES.Job,
+  RESOURCES.PodDisruptionBudget,
+  RESOURCES.NetworkPolicy,
+];
+
+function loadDashboards(dir: string | undefined): Record<string, string> {
+  if (!dir || !existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
+}
+
+export async function startOperator(o: OperatorOptions) {
+  const metrics = createOperatorMetrics(CONTROLLER_NAME);
+  const client = new KubeClient(o.kubeConfig, metrics.observeRequest);
+  const namespaces: Array<string | undefined> = o.watchNamespaces.length ? o.watchNamespaces : [undefined];
+  const informers = new Map<string, Informer[]>(); // kind → one informer per watched namespace
+  const make = (resource: ResourceType, labelSelector?: string) => {
+    const list = namespaces.map(
+      (namespace) => new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs }),
+    );
+    informers.set(resource.kind, list);
+    return list;
+  };
+
+  const cache: ClusterCache = {
+    has: (kind) => informers.has(kind),
+    get(kind, namespace, name) {
+      for (const informer of informers.get(kind) ?? []) {
+        const hit = informer.get(namespace, name);
+        if (hit) return hit;
+      }
+      return undefined;
+    },
+    owned(kind, namespace, ownerUid) {
+      return (informers.get(kind) ?? [])
+        .flatMap((i) => i.list())
+        .filter(
+          (obj) => obj.metadata.namespace === namespace && obj.metadata.ownerReferences?.some((r) => r.controller && r.uid === ownerUid),
+        );
+    },
+  };
+
+  let capabilities = { at: 0, value: { serviceMonitor: false, prometheusRule: false } };
+  const reconcile = createReconciler({
+    client,
+    cache,
+    logger: o.logger,
+    record: eventRecorder(client, o.logger),
+    dashboards: loadDashboards(o.dashboardsDir),
+    onWrite: o.onWrite,
+    onReadiness(namespace, name, ready) {
+      if (ready === undefined) metrics.platformReady.remove({ namespace, name });
+      else metrics.platformReady.set({ namespace, name }, ready ? 1 : 0);
+    },
+    async capabilities() {
+      if (Date.now() - capabilities.at < 60_000) return capabilities.value;
+      try {
+        const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
+        const names = new Set(group.resources.map((r) => r.name));
+        capabilities = {
+          at: Date.now(),
+          value: { serviceMonitor: names.has('servicemonitors'), prometheusRule: names.has('prometheusrules') },
+        };
+      } catch {
+        capabilities = { at: Date.now(), value: { serviceMonitor: false, prometheusRule: false } };
+      }
+      return capabilities.value;
+    },
+    async probeObjectStorage(endpoint) {
+      try {
+        const res = await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
+        await res.body?.cancel();
+      } catch (err) {
+        throw new Error(`${endpoint} is unreachable (${(err as Error).cause ?? (err as Error).message})`, { cause: err });
+      }
+    },
+  });
+
+  const controller = new Controller({ name: CONTROLLER_NAME, reconcile, concurrency: o.concurrency, metrics, logger: o.logger });
+  const enqueue = (obj: KubeObject) => controller.queue.add(`${obj.metadata.namespace}/${obj.metadata.name}`);
+  const enqueueOwner = (obj: KubeObject) => {
+    const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'HuntMasterPlatform');
+    if (owner) controller.queue.add(`${obj.metadata.namespace}/${owner.name}`);
+  };
+
+  // The CR: only spec (generation) and metadata changes matter; our own status writes do not loop.
+  for (const informer of make(RESOURCES.HuntMasterPlatform)) {
+    informer.on({
+      add: enqueue,
+      delete: enqueue,
+      update(oldObj, newObj) {
+        const m0 = oldObj.metadata;
+        const m1 = newObj.metadata;
+        const resync = oldObj === newObj;
+        const changed =
+          m0.generation !== m1.generation ||
+          m0.deletionTimestamp !== m1.deletionTimestamp ||
+          JSON.stringify([m0.finalizers, m0.labels, m0.annotations]) !== JSON.stringify([m1.finalizers, m1.labels, m1.annotations]);
+        if (resync || changed) enqueue(newObj);
+      },
+    });
+  }
+  for (const resource of CHILD_RESOURCES) {
+    for (const informer of make(resource, 'app.kubernetes.io/managed-by=huntmaster-operator')) {
+      informer.on({ add: enqueueOwner, update: (_o, n) => enqueueOwner(n), delete: enqueueOwner });
+    }
+  }
+  // Secrets: generated ones map to their owner; a user's Secret maps to every CR that references it.
+  const enqueueReferrers = (secret: KubeObject) => {
+    enqueueOwner(secret);
+    for (const cr of (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list())) {
+      if (cr.metadata.namespace !== secret.metadata.namespace) continue;
+      if (referencedSecretKeys(cr as unknown as HuntMasterPlatform).some((ref) => ref.name === secret.metadata.name)) enqueue(cr);
+    }
+  };
+  for (const informer of make(RESOURCES.Secret)) {
+    informer.on({ add: enqueueReferrers, update: (old, n) => old !== n && enqueueReferrers(n), delete: enqueueReferrers });
+  }
+
+  const all = () => [...informers.values()].flat();
+  for (const informer of all()) informer.start();
+
+  let leading = !o.leaderElection.enabled;
+  const elector = o.leaderElection.enabled
+    ? new LeaderElector(client, {
+        namespace: o.leaderElection.namespace,
+        name: o.leaderElection.name,
+        identity: o.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+        leaseDurationSeconds: o.leaderElection.leaseDurationSeconds,
+        renewDeadlineMs: o.leaderElection.renewDeadlineMs,
+        retryPeriodMs: o.leaderElection.retryPeriodMs,
+        logger: o.logger,
+        onStartedLeading() {
+          leading = true;
+          metrics.leader.set({ name: o.leaderElection.name }, 1);
+          controller.start();
+          for (const cr of (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list())) enqueue(cr);
+        },
+        async onStoppedLeading() {
+          leading = false;
+          metrics.leader.set({ name: o.leaderElection.name }, 0);
+          await controller.stop();
+        },
+      })
+    : undefined;
+  if (elector) elector.start();
+  else controller.start();
+
+  let server: Server | undefined;
+  let port: number | undefined;
+  if (o.httpPort !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+      } else if (req.url === '/livez' || req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else if (req.url === '/readyz') {
+        const stale = all().filter((i) => !i.healthy());
+        res.writeHead(stale.length ? 503 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: stale.length ? 'informers not synced or stale' : 'ok', leading, staleInformers: stale.length }));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(o.httpPort, '0.0.0.0', resolve));
+    port = (server.address() as { port: number }).port;
+  }
+
+  return {
+    client,
+    controller,
+    metrics,
+    port,
+    isLeader: () => leading,
+    synced: () => all().every((i) => i.synced),
+    async stop() {
+      if (elector) await elector.stop();
+      else await controller.stop();
+      await Promise.all(all().map((i) => i.stop()));
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}
+
+export type RunningOperator = Awaited<ReturnType<typeof startOperator>>;

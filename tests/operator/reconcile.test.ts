@@ -1,0 +1,309 @@
+/**
+ * The reconciler against a real kube-apiserver (no controller-manager, so nothing becomes Ready
+ * and there is no garbage collector: ownerReferences are asserted, not deletion).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
+import { KubeApiError } from '../../operator/kube/errors.ts';
+import { RESOURCES } from '../../operator/kube/resources.ts';
+import { FINALIZER } from '../../operator/reconcile/reconciler.ts';
+import { waitUntil } from '../harness/index.ts';
+import { adminKubeConfig, installCrd, platform, runOperator } from './support/operator.ts';
+
+const ns = 'reconcile-tests';
+let client: KubeClient;
+let operator: Awaited<ReturnType<typeof runOperator>>;
+
+type Platform = KubeObject & {
+  status?: {
+    phase?: string;
+    observedGeneration?: number;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
+};
+
+const getPlatform = (name: string) => client.get<Platform>(RESOURCES.HuntMasterPlatform, ns, name);
+const owned = async (kind: keyof typeof RESOURCES, uid: string) =>
+  (await client.list(RESOURCES[kind], ns)).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
+
+/** Marks a Job succeeded, standing in for the Job controller this tier does not run. */
+async function completeJob(name: string) {
+  const now = new Date().toISOString();
+  await client.mergePatch(
+    RESOURCES.Job,
+    ns,
+    name,
+    {
+      status: {
+        startTime: now,
+        completionTime: now,
+        succeeded: 1,
+        conditions: [
+          { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
+          { type: 'Complete', status: 'True', lastTransitionTime: now },
+        ],
+      },
+    },
+    'status',
+  );
+}
+
+beforeAll(async () => {
+  client = new KubeClient(adminKubeConfig());
+  await installCrd(client);
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  operator = await runOperator([ns]);
+});
+afterAll(() => operator?.stop());
+
+describe('CRD validation by the API server', () => {
+  it.each([
+    ['negative replicas', { contentBridge: { replicas: -1 } }, /replicas/, 422],
+    ['an unknown postgres mode', { postgres: { mode: 'sideways' } }, /mode/, 422],
+    ['external postgres without a secretRef', { postgres: { mode: 'external' } }, /secretRef|external/, 422],
+    ['managed postgres with external settings', { postgres: { mode: 'managed', external: { secretRef: { name: 'x' } } } }, /external/, 422],
+    ['a bad token TTL', { auth: { accessTokenTTL: 'forever' } }, /accessTokenTTL/, 422],
+    // Strict field validation (kubectl's default) refuses unknown fields with 400 instead of dropping them.
+    ['an unknown field', { surprise: true }, /unknown field "spec.surprise"/, 400],
+  ])('rejects %s with a clear message', async (_name, spec, message, status) => {
+    let error: unknown;
+    try {
+      await client.create(platform(ns, 'invalid', spec));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect((error as KubeApiError).status).toBe(status);
+    expect((error as KubeApiError).message).toMatch(message);
+  });
+
+  it('refuses to shrink storage (a transition rule)', async () => {
+    await client.create(platform(ns, 'storage-rule', { postgres: { storage: { size: '20Gi' } } }));
+    const cr = await getPlatform('storage-rule');
+    const err = await client.update({ ...cr, spec: { ...(cr.spec as object), postgres: { storage: { size: '10Gi' } } } }).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as KubeApiError).message).toMatch(/shrink|smaller|storage/i);
+    await client.delete(RESOURCES.HuntMasterPlatform, ns, 'storage-rule');
+  });
+});
+
+describe('a minimal platform', () => {
+  let uid: string;
+
+  beforeAll(async () => {
+    const created = await client.create(platform(ns, 'demo'));
+    uid = created.metadata.uid!;
+    await waitUntil(
+      'migration Job created',
+      async () => (await owned('Job', uid)).some((j) => j.metadata.name.startsWith('demo-migrate-')),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const migration = (await owned('Job', uid)).find((j) => j.metadata.name.startsWith('demo-migrate-'))!;
+    await completeJob(migration.metadata.name);
+    await waitUntil('API Deployments created', async () => (await owned('Deployment', uid)).length === 2, { timeoutMs: 30_000 });
+  });
+
+  it('adds its finalizer and creates every child with a controller ownerReference and the standard labels', async () => {
+    expect((await getPlatform('demo')).metadata.finalizers).toContain(FINALIZER);
+    const statefulSets = (await owned('StatefulSet', uid)).map((s) => s.metadata.name).sort();
+    expect(statefulSets).toEqual(['demo-minio', 'demo-postgres', 'demo-redis']);
+    expect((await owned('Deployment', uid)).map((d) => d.metadata.name).sort()).toEqual(['demo-content-bridge', 'demo-ml-server']);
+    const services = (await owned('Service', uid)).map((s) => s.metadata.name);
+    expect(services).toEqual(
+      expect.arrayContaining(['demo-content-bridge', 'demo-ml-server', 'demo-postgres', 'demo-redis', 'demo-minio']),
+    );
+    for (const kind of ['StatefulSet', 'Deployment', 'Service', 'Secret', 'Job'] as const) {
+      for (const obj of await owned(kind, uid)) {
+        const ref = obj.metadata.ownerReferences!.find((r) => r.controller)!;
+        expect(ref).toMatchObject({ kind: 'HuntMasterPlatform', name: 'demo', uid, blockOwnerDeletion: true });
+        expect(obj.metadata.labels).toMatchObject({
+          'app.kubernetes.io/instance': 'demo',
+          'app.kubernetes.io/part-of': 'huntmaster',
+          'app.kubernetes.io/managed-by': 'huntmaster-operator',
+        });
+        expect(obj.metadata.managedFields?.some((f: { manager: string }) => f.manager === 'huntmaster-operator')).toBe(true);
+      }
+    }
+  });
+
+  it('reports status through the subresource, with conditions in the metav1.Condition shape', async () => {
+    await waitUntil('status written', async () => (await getPlatform('demo')).status?.observedGeneration === 1, { timeoutMs: 20_000 });
+    const { status } = await getPlatform('demo');
+    expect(status!.phase).toBe('Provisioning'); // nothing runs pods in this tier
+    const types = status!.conditions!.map((c) => c.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'Ready',
+        'Progressing',
+        'Degraded',
+        'PostgresReady',
+        'RedisReady',
+        'ObjectStorageReady',
+        'ContentBridgeAvailable',
+        'MLServerAvailable',
+      ]),
+    );
+    for (const c of status!.conditions!) {
+      expect(c).toMatchObject({ status: expect.stringMatching(/^(True|False|Unknown)$/), reason: expect.stringMatching(/^[A-Za-z]+$/) });
+      expect(c).toHaveProperty('lastTransitionTime');
+    }
+    expect(status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('False');
+  });
+
+  it('generates its Secrets once and never rewrites them', async () => {
+    const before = Object.fromEntries((await owned('Secret', uid)).map((s) => [s.metadata.name, (s as { data?: unknown }).data]));
+    expect(Object.keys(before).sort()).toEqual([
+      'demo-jwt',
+      'demo-minio-credentials',
+      'demo-postgres-credentials',
+      'demo-redis-credentials',
+      'demo-service-tokens',
+    ]);
+    operator.controller.queue.add(`${ns}/demo`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = Object.fromEntries((await owned('Secret', uid)).map((s) => [s.metadata.name, (s as { data?: unknown }).data]));
+    expect(after).toEqual(before);
+  });
+
+  it('makes zero writes when reconciling an unchanged platform', async () => {
+    await new Promise((r) => setTimeout(r, 1000)); // let the initial burst settle
+    operator.writeLog.reset();
+    for (let i = 0; i < 3; i++) {
+      operator.controller.queue.add(`${ns}/demo`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(operator.writeLog.writes.filter((w) => w.kind !== 'HuntMasterPlatform' || w.verb !== 'status')).toEqual([]);
+  });
+
+  it('corrects drift: an edited Deployment is restored and a deleted one recreated', async () => {
+    const deployment = await client.get<KubeObject & { spec: { replicas: number } }>(RESOURCES.Deployment, ns, 'demo-content-bridge');
+    await client.mergePatch(RESOURCES.Deployment, ns, 'demo-content-bridge', { spec: { replicas: 7 } });
+    await waitUntil(
+      'replicas restored',
+      async () =>
+        (await client.get<KubeObject & { spec: { replicas: number } }>(RESOURCES.Deployment, ns, 'demo-content-bridge')).spec.replicas ===
+        deployment.spec.replicas,
+      { timeoutMs: 20_000 },
+    );
+    await client.delete(RESOURCES.Deployment, ns, 'demo-ml-server');
+    await waitUntil(
+      'deployment recreated',
+      async () => (await owned('Deployment', uid)).some((d) => d.metadata.name === 'demo-ml-server'),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+  });
+
+  it('scales on a replicas change and removes switched-off components', async () => {
+    const cr = await getPlatform('demo');
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'demo', {
+      spec: { contentBridge: { replicas: 3 }, management: { adminer: { enabled: true } } },
+      metadata: { resourceVersion: cr.metadata.resourceVersion },
+    });
+    await waitUntil(
+      'scaled and adminer added',
+      async () => {
+        const d = await client.get<KubeObject & { spec: { replicas: number } }>(RESOURCES.Deployment, ns, 'demo-content-bridge');
+        return d.spec.replicas === 3 && (await owned('Deployment', uid)).some((x) => x.metadata.name === 'demo-adminer');
+      },
+      { timeoutMs: 20_000 },
+    );
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'demo', { spec: { management: { adminer: { enabled: false } } } });
+    await waitUntil('adminer removed', async () => !(await owned('Deployment', uid)).some((x) => x.metadata.name === 'demo-adminer'), {
+      timeoutMs: 20_000,
+    });
+  });
+
+  it('records Events on the platform', async () => {
+    const events = await client.list(RESOURCES.Event, ns, { fieldSelector: `involvedObject.name=demo` });
+    const reasons = events.items.map((e) => (e as unknown as { reason: string }).reason);
+    expect(reasons).toEqual(expect.arrayContaining(['SecretGenerated', 'PhaseProvisioning']));
+  });
+});
+
+describe('problems the schema cannot catch', () => {
+  it('a missing referenced Secret gives Ready=False with a reason, and recovers once it exists', async () => {
+    await client.create(
+      platform(ns, 'needs-secret', { postgres: { mode: 'external', external: { secretRef: { name: 'db-credentials' } } } }),
+    );
+    await waitUntil(
+      'Ready=False SecretMissing',
+      async () => {
+        const ready = (await getPlatform('needs-secret')).status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'False' && /db-credentials/.test(ready.message);
+      },
+      { timeoutMs: 20_000 },
+    );
+    const degraded = (await getPlatform('needs-secret')).status!;
+    expect(degraded.phase).toBe('Degraded');
+    // Retried with backoff, not hot-looping: the error counter grows slowly.
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db-credentials', namespace: ns },
+      stringData: { DATABASE_URL: 'postgres://u:p@db:5432/hma' },
+    });
+    await waitUntil(
+      'secret found',
+      async () =>
+        !/db-credentials/.test(
+          (await getPlatform('needs-secret')).status?.conditions?.find((c) => c.type === 'Ready')?.message ?? 'db-credentials',
+        ),
+      { timeoutMs: 30_000 },
+    );
+    const uid = (await getPlatform('needs-secret')).metadata.uid!;
+    expect((await owned('StatefulSet', uid)).map((s) => s.metadata.name)).not.toContain('needs-secret-postgres');
+  });
+
+  it('an unreachable external S3 endpoint gives Ready=False naming it', async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3-credentials', namespace: ns },
+      stringData: { accessKey: 'a', secretKey: 'b' },
+    });
+    await client.create(
+      platform(ns, 'bad-s3', {
+        objectStorage: {
+          mode: 'external',
+          external: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', secretRef: { name: 's3-credentials' } },
+        },
+      }),
+    );
+    await waitUntil(
+      'Ready=False unreachable',
+      async () => /unreachable/.test((await getPlatform('bad-s3')).status?.conditions?.find((c) => c.type === 'Ready')?.message ?? ''),
+      { timeoutMs: 20_000 },
+    );
+  });
+});
+
+describe('operator endpoints', () => {
+  it('serves controller-runtime metrics, /livez and /readyz', async () => {
+    const base = `http://127.0.0.1:${operator.port}`;
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'controller_runtime_reconcile_total{controller="huntmasterplatform",result="success"}',
+      'controller_runtime_reconcile_errors_total',
+      'controller_runtime_reconcile_time_seconds_bucket',
+      'controller_runtime_active_workers',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_queue_duration_seconds_bucket',
+      'workqueue_work_duration_seconds_bucket',
+      'workqueue_retries_total',
+      'rest_client_requests_total{method="PATCH",code="200"}',
+      `hma_platform_ready{namespace="${ns}",name="demo"} 0`,
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+});

@@ -44,7 +44,13 @@ export class LeaderElector {
 
   constructor(client: KubeClient, opts: LeaderElectionOptions) {
     this.client = client;
-    this.o = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...opts };
+    // Undefined options must not override the defaults (a spread would copy the undefined).
+    this.o = {
+      ...opts,
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
+      renewDeadlineMs: opts.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: opts.retryPeriodMs ?? 2_000,
+    };
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -75,7 +81,10 @@ export class LeaderElector {
     if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
     const holder = spec.holderIdentity ?? '';
     const expired = this.observed.at + (spec.leaseDurationSeconds ?? this.o.leaseDurationSeconds) * 1000 < Date.now();
-    if (holder && holder !== this.o.identity && !expired) return false;
+    if (holder && holder !== this.o.identity && !expired) {
+      this.o.logger.debug({ holder, observedAgeMs: Date.now() - this.observed.at }, 'lease held by another replica');
+      return false;
+    }
     const takingOver = holder !== this.o.identity;
     const updated: Lease = {
       ...lease,

@@ -14,6 +14,7 @@ export const RESOURCES = {
   Service: { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   ServiceAccount: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   PersistentVolumeClaim: { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
+  PersistentVolume: { group: '', version: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false },
   Pod: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
   Event: { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },

@@ -3,7 +3,8 @@
  *   WATCH_NAMESPACES   comma-separated namespaces to watch (default: all)
  *   OPERATOR_NAMESPACE namespace of the leader-election Lease (default: POD_NAMESPACE or default)
  *   LEADER_ELECT       true|false (default true)
- *   MAX_CONCURRENT_RECONCILES (default 2), HTTP_PORT for /metrics /livez /readyz (default 8080), LOG_LEVEL
+ *   MAX_CONCURRENT_RECONCILES (default 2), HTTP_PORT for /metrics /livez /readyz (default 8080), LOG_LEVEL,
+ *   RESYNC_SECONDS (default 600): how often every cached object is reconciled again
  */
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +21,7 @@ const env = {
   LEADER_ELECTION_ID: z.string().default('huntmaster-operator'),
   MAX_CONCURRENT_RECONCILES: z.coerce.number().int().min(1).max(50).default(2),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  RESYNC_SECONDS: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARDS_DIR: z.string().default(fileURLToPath(new URL('../dashboards', import.meta.url))),
 };
@@ -43,6 +45,7 @@ const operator = await startOperator({
   leaderElection: { enabled: config.LEADER_ELECT, namespace: config.OPERATOR_NAMESPACE, name: config.LEADER_ELECTION_ID },
   httpPort: config.HTTP_PORT,
   dashboardsDir: config.DASHBOARDS_DIR,
+  resyncMs: config.RESYNC_SECONDS * 1000,
 });
 logger.info({ port: operator.port, namespaces: config.WATCH_NAMESPACES || 'all' }, 'operator started');
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

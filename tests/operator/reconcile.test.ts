@@ -126,7 +126,8 @@ describe('a minimal platform', () => {
           'app.kubernetes.io/part-of': 'huntmaster',
           'app.kubernetes.io/managed-by': 'huntmaster-operator',
         });
-        expect(obj.metadata.managedFields?.some((f: { manager: string }) => f.manager === 'huntmaster-operator')).toBe(true);
+        const managers = (obj.metadata.managedFields as Array<{ manager: string }> | undefined)?.map((f) => f.manager);
+        expect(managers).toContain('huntmaster-operator');
       }
     }
   });

@@ -1,0 +1,170 @@
+/**
+ * Operator benchmark against the apiserver tier (real etcd + kube-apiserver):
+ *  1. over 50 CRs, the time from CR create to every child created (p50, p99);
+ *  2. with 200 CRs at steady state, the operator's RSS and CPU;
+ *  3. a resync of 200 unchanged CRs: the API requests it makes, by verb (writes must be 0).
+ * The operator runs as its own process (`node operator/main.ts`), as in production. No Job controller
+ * runs in this tier, so the benchmark marks migration Jobs complete the moment they appear.
+ *   ./node_modules/.bin/node bench/operator/run.ts
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Informer } from '../../operator/controller/informer.ts';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
+import { RESOURCES } from '../../operator/kube/resources.ts';
+import { startControlPlane, freePort, waitUntil } from '../../tests/harness/index.ts';
+import { REPO_ROOT } from '../../tests/harness/paths.ts';
+import { installCrd, platform } from '../../tests/operator/support/crd.ts';
+import { percentile } from '../lib/load.ts';
+
+const NS = 'bench';
+const RESYNC_SECONDS = 20;
+
+function procStats(pid: number) {
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
+}
+
+async function requestsByMethod(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^rest_client_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const method = /method="([^"]+)"/.exec(m[1]!)![1]!;
+    out[method] = (out[method] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+const diff = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]));
+
+async function main() {
+  const plane = await startControlPlane({ tier: 'apiserver' });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(plane.kubeconfig);
+  const client = new KubeClient(kc);
+  await installCrd(client);
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const kubeconfigPath = join(tmpdir(), `hma-bench-kubeconfig-${process.pid}`);
+  writeFileSync(kubeconfigPath, plane.kubeconfig);
+
+  // Stand-in Job controller: completes each migration Job as soon as it exists.
+  const logger = pino({ level: 'silent' });
+  const jobs = new Informer(client, { resource: RESOURCES.Job, namespace: NS, logger });
+  const completeJob = (job: KubeObject) => {
+    if ((job as { status?: { succeeded?: number } }).status?.succeeded) return;
+    const now = new Date().toISOString();
+    void client
+      .mergePatch(
+        RESOURCES.Job,
+        NS,
+        job.metadata.name,
+        {
+          status: {
+            startTime: now,
+            completionTime: now,
+            succeeded: 1,
+            conditions: [
+              { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
+              { type: 'Complete', status: 'True', lastTransitionTime: now },
+            ],
+          },
+        },
+        'status',
+      )
+      .catch(() => undefined);
+  };
+  jobs.on({ add: completeJob });
+  jobs.start();
+  // The last children the operator creates are the two API Deployments (after the migration Job).
+  const done = new Map<string, number>();
+  const deployments = new Informer(client, { resource: RESOURCES.Deployment, namespace: NS, logger });
+  const seen = new Map<string, Set<string>>();
+  deployments.on({
+    add(d) {
+      const instance = d.metadata.labels?.['app.kubernetes.io/instance'];
+      if (!instance) return;
+      const set = seen.get(instance) ?? new Set();
+      set.add(d.metadata.name);
+      seen.set(instance, set);
+      if (set.size === 2 && !done.has(instance)) done.set(instance, performance.now());
+    },
+  });
+  deployments.start();
+  await Promise.all([jobs.waitForSync(10_000), deployments.waitForSync(10_000)]);
+
+  const port = await freePort();
+  const operator = spawn(`${REPO_ROOT}/node_modules/.bin/node`, ['operator/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: kubeconfigPath,
+      WATCH_NAMESPACES: NS,
+      OPERATOR_NAMESPACE: NS,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      RESYNC_SECONDS: String(RESYNC_SECONDS),
+      MAX_CONCURRENT_RECONCILES: '4',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    await waitUntil('operator ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, {
+      timeoutMs: 30_000,
+    });
+
+    // 1. Creation latency over 50 CRs, created at 5 per second.
+    const created = new Map<string, number>();
+    for (let i = 0; i < 50; i++) {
+      const name = `p${String(i).padStart(3, '0')}`;
+      created.set(name, performance.now());
+      await client.create(platform(NS, name));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitUntil('50 platforms fully created', async () => [...created.keys()].every((n) => done.has(n)), { timeoutMs: 300_000 });
+    const latencies = [...created].map(([n, t]) => done.get(n)! - t).sort((a, b) => a - b);
+
+    // 2. Grow to 200 CRs, settle, then sample RSS and CPU at steady state.
+    for (let i = 50; i < 200; i++) {
+      const name = `p${String(i).padStart(3, '0')}`;
+      created.set(name, performance.now());
+      await client.create(platform(NS, name));
+    }
+    await waitUntil('200 platforms fully created', async () => [...created.keys()].every((n) => done.has(n)), { timeoutMs: 600_000 });
+    await new Promise((r) => setTimeout(r, 45_000)); // let status writes and requeues settle
+    const s0 = procStats(operator.pid!);
+    const r0 = await requestsByMethod(port);
+    await new Promise((r) => setTimeout(r, (RESYNC_SECONDS + 10) * 1000)); // spans at least one full resync of every CR
+    const s1 = procStats(operator.pid!);
+    const r1 = await requestsByMethod(port);
+    const window = RESYNC_SECONDS + 10;
+    const requests = diff(r0, r1);
+    const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
+    const rows = [
+      ['Machine', `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`],
+      ['Date', new Date().toISOString().slice(0, 10)],
+      ['CR create → all children created, p50 (50 CRs)', `${percentile(latencies, 50).toFixed(0)} ms`],
+      ['CR create → all children created, p99 (50 CRs)', `${percentile(latencies, 99).toFixed(0)} ms`],
+      ['Operator RSS, 200 CRs at steady state', `${s1.rssMb.toFixed(0)} MiB`],
+      ['Operator CPU, 200 CRs at steady state', `${(((s1.cpuSeconds - s0.cpuSeconds) / window) * 100).toFixed(1)} % of one core`],
+      [`API requests during a ${window} s window with a full resync of 200 unchanged CRs`, JSON.stringify(requests)],
+      ['Writes (POST/PUT/PATCH/DELETE) in that window', String(writes)],
+    ];
+    console.log('\n| Measure | Value |\n| --- | --- |');
+    for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  } finally {
+    operator.kill('SIGTERM');
+    await jobs.stop();
+    await deployments.stop();
+    await plane.close();
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,191 @@
+/**
+ * What a FINAL assessment result sets off (the spec's assessment flow): an `assessment_complete`
+ * learning event and a course-progress update. Both run inside the transaction that finalises the
+ * attempt, so a result is never final without its event and progress (and vice versa).
+ *
+ * Learning events. The learning-events store (`content.learning_events`, analytics/) is built
+ * elsewhere, so this module does not import its code; it talks to a `LearningEventSink`:
+ * - `outboxLearningEventSink` (the default) always writes the event to
+ *   `content.assessment_events_outbox` (owned here, unique per event type and attempt). When
+ *   `content.learning_events` exists (`to_regclass`), it also inserts the event there inside a
+ *   SAVEPOINT, in the learning-events API's normalised shape (`toSpecEvent`: event_id = attempt id,
+ *   data.score = percentage, the rest under data.custom_fields, body_hash = SHA-256 of its canonical
+ *   JSON), filling whichever of the columns in FORWARD_COLUMNS the table has, and marks the outbox
+ *   row `forwarded_at`. If that insert fails (a shape it cannot fill), the savepoint is rolled back,
+ *   a warning is logged and the outbox row stays unforwarded for a relay; the submission itself
+ *   never fails because of it.
+ * - CAVEAT: that plain INSERT bypasses the analytics writer, which folds each new event into its
+ *   aggregates (analytics_summaries etc.) in the same statement. Until this is wired to the writer,
+ *   assessment events reach learning_events (and its forwarder) but not those aggregates. To wire it:
+ *   pass `assessmentRoutes(context, { sink })` a sink whose `record(tx, e)` runs the analytics
+ *   writer's insert (INSERT_EVENTS_SQL with one row built from `toSpecEvent(e)`) on the same `tx`.
+ *
+ * Course progress (`recordCourseProgress`): when the assessment's `metadata.course_id` is set,
+ * every published content item of that course with `content_type = 'assessment'` and
+ * `metadata->>'assessment_id'` equal to the assessment's id gets the user's `content.user_progress`
+ * row upserted: 100 % and `completed_at` (set once, never cleared) when passed; when failed, the row
+ * is created at 0 % / touched (`last_accessed`), progress never decreases. The row's metadata gets
+ * `last_assessment: {attempt_id, score_percent, passed}`. The item's own content prerequisites are not
+ * re-checked here: the assessment's prerequisites were enforced when the attempt started.
+ */
+import { createHash } from 'node:crypto';
+import type { Queryable } from '../../kit/deps/database.ts';
+import type { Logger } from '../../kit/observability/logger.ts';
+
+export interface LearningEvent {
+  event_type: 'assessment_complete';
+  /** Unique per event: the attempt's id (one final result per attempt). */
+  event_id: string;
+  user_id: string;
+  course_id: string | null;
+  content_id: string | null;
+  occurred_at: string;
+  data: {
+    assessment_id: string;
+    attempt_id: string;
+    score: number;
+    points: number;
+    max_points: number;
+    passed: boolean;
+    passing_score: number;
+    attempt_number: number;
+  };
+}
+
+export interface LearningEventSink {
+  /** Records `event` in the caller's transaction `tx`. */
+  record(tx: Queryable, event: LearningEvent): Promise<void>;
+}
+
+/** Columns of content.learning_events this sink knows how to fill; it uses those the table has. */
+const FORWARD_COLUMNS = [
+  'event_id',
+  'event_type',
+  'user_id',
+  'course_id',
+  'content_id',
+  'event_data',
+  'context_data',
+  'occurred_at',
+  'body_hash',
+  'source',
+] as const;
+
+export function outboxLearningEventSink(logger?: Logger): LearningEventSink {
+  return {
+    async record(tx, event) {
+      const inserted = await tx.query<{ id: string }>(
+        `INSERT INTO content.assessment_events_outbox (event_type, attempt_id, assessment_id, user_id, course_id, content_id, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (event_type, attempt_id) DO NOTHING
+         RETURNING id`,
+        [
+          event.event_type,
+          event.data.attempt_id,
+          event.data.assessment_id,
+          event.user_id,
+          event.course_id,
+          event.content_id,
+          JSON.stringify(event),
+        ],
+      );
+      const outboxId = inserted.rows[0]?.id;
+      if (!outboxId) return; // already recorded
+      await forwardToLearningEvents(tx, event, outboxId, logger);
+    },
+  };
+}
+
+/** Object keys sorted at every level: the same event always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * The event in the learning-events API's normalised shape (integration spec: event_id, event_type,
+ * user_id, timestamp, context, data{score, custom_fields}); `score` is the percentage.
+ */
+export function toSpecEvent(event: LearningEvent) {
+  const { score, ...rest } = event.data;
+  return {
+    event_id: event.event_id,
+    event_type: event.event_type,
+    user_id: event.user_id,
+    timestamp: event.occurred_at,
+    context: {
+      ...(event.course_id ? { course_id: event.course_id } : {}),
+      ...(event.content_id ? { content_id: event.content_id } : {}),
+    },
+    data: { score, custom_fields: rest },
+  };
+}
+
+async function forwardToLearningEvents(tx: Queryable, event: LearningEvent, outboxId: string, logger?: Logger): Promise<void> {
+  const { rows } = await tx.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+      WHERE to_regclass('content.learning_events') IS NOT NULL
+        AND table_schema = 'content' AND table_name = 'learning_events'`,
+  );
+  const present = new Set(rows.map((r) => r.column_name));
+  if (!present.has('event_type') || !present.has('user_id')) return; // no store (yet): the outbox keeps the event
+  const spec = toSpecEvent(event);
+  const values: Record<(typeof FORWARD_COLUMNS)[number], unknown> = {
+    event_id: event.event_id,
+    event_type: event.event_type,
+    user_id: event.user_id,
+    course_id: event.course_id,
+    content_id: event.content_id,
+    event_data: JSON.stringify(spec.data),
+    context_data: JSON.stringify({}),
+    occurred_at: event.occurred_at,
+    body_hash: createHash('sha256').update(canonicalJson(spec)).digest('hex'),
+    source: 'api',
+  };
+  const columns = FORWARD_COLUMNS.filter((c) => present.has(c));
+  await tx.query('SAVEPOINT assessment_event_forward');
+  try {
+    await tx.query(
+      `INSERT INTO content.learning_events (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`,
+      columns.map((c) => values[c]),
+    );
+    await tx.query('UPDATE content.assessment_events_outbox SET forwarded_at = now() WHERE id = $1', [outboxId]);
+    await tx.query('RELEASE SAVEPOINT assessment_event_forward');
+  } catch (err) {
+    await tx.query('ROLLBACK TO SAVEPOINT assessment_event_forward');
+    logger?.warn(
+      { err, event_id: event.event_id },
+      'could not copy an assessment event into content.learning_events; it stays in the outbox',
+    );
+  }
+}
+
+/** Upserts progress of the content items linked to the assessment (see the module comment). Returns their ids. */
+export async function recordCourseProgress(
+  tx: Queryable,
+  input: { userId: string; assessmentId: string; courseId: string | null; attemptId: string; scorePercent: number; passed: boolean },
+): Promise<string[]> {
+  if (!input.courseId) return [];
+  const { rows } = await tx.query<{ content_id: string }>(
+    `INSERT INTO content.user_progress AS up (user_id, content_id, course_id, progress_percentage, last_accessed, completed_at, metadata)
+     SELECT $1, ci.id, ci.course_id, CASE WHEN $4 THEN 100 ELSE 0 END, now(), CASE WHEN $4 THEN now() END,
+            jsonb_build_object('last_assessment', jsonb_build_object('attempt_id', $5::text, 'score_percent', $6::numeric, 'passed', $4::boolean))
+       FROM content.content_items ci
+      WHERE ci.course_id = $3 AND ci.content_type = 'assessment' AND ci.status = 'published' AND ci.metadata ->> 'assessment_id' = $2::text
+      ORDER BY ci.id
+     ON CONFLICT (user_id, content_id) DO UPDATE SET
+       course_id = EXCLUDED.course_id,
+       progress_percentage = GREATEST(up.progress_percentage, EXCLUDED.progress_percentage),
+       completed_at = coalesce(up.completed_at, EXCLUDED.completed_at),
+       metadata = up.metadata || EXCLUDED.metadata,
+       last_accessed = now(),
+       updated_at = now()
+     RETURNING content_id`,
+    [input.userId, input.assessmentId, input.courseId, input.passed, input.attemptId, input.scorePercent],
+  );
+  return rows.map((r) => r.content_id);
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { Queryable, QueryResult } from '../../../services/kit/deps/database.ts';
+import { outboxLearningEventSink, toSpecEvent, type LearningEvent } from '../../../services/content-bridge/assessments/events.ts';
+
+const event: LearningEvent = {
+  event_type: 'assessment_complete',
+  event_id: '6f1c1b57-7d2b-4c1e-9a0e-6a3c2f7d8e90',
+  user_id: '3a9d8f1e-2b7c-4d6e-8f90-1a2b3c4d5e6f',
+  course_id: 'c0c0c0c0-1111-4222-8333-444455556666',
+  content_id: null,
+  occurred_at: '2025-11-22T02:00:00.000Z',
+  data: {
+    assessment_id: 'aaaaaaaa-1111-4222-8333-444455556666',
+    attempt_id: '6f1c1b57-7d2b-4c1e-9a0e-6a3c2f7d8e90',
+    score: 80,
+    points: 8,
+    max_points: 10,
+    passed: true,
+    passing_score: 70,
+    attempt_number: 1,
+  },
+};
+
+/** A fake transaction: answers by the first matching pattern and records every statement. */
+function fakeTx(opts: { columns?: string[]; alreadyRecorded?: boolean; failInsert?: boolean }) {
+  const log: Array<{ sql: string; params: unknown[] | undefined }> = [];
+  const tx: Queryable = {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      log.push({ sql: sql.replace(/\s+/g, ' ').trim(), params });
+      const rows = (r: unknown[]) => ({ rows: r as R[], rowCount: r.length });
+      if (sql.includes('INSERT INTO content.assessment_events_outbox')) return rows(opts.alreadyRecorded ? [] : [{ id: '7' }]);
+      if (sql.includes('information_schema.columns')) return rows((opts.columns ?? []).map((c) => ({ column_name: c })));
+      if (sql.includes('INSERT INTO content.learning_events') && opts.failInsert) throw new Error('null value in column "body_hash"');
+      return rows([]);
+    },
+  };
+  return { tx, log, statements: () => log.map((l) => l.sql.split(' ').slice(0, 3).join(' ')) };
+}
+
+describe('outboxLearningEventSink', () => {
+  it('keeps the event in the outbox when there is no learning-events table', async () => {
+    const { tx, statements } = fakeTx({});
+    await outboxLearningEventSink().record(tx, event);
+    expect(statements()).toEqual(['INSERT INTO content.assessment_events_outbox', 'SELECT column_name FROM']);
+  });
+
+  it('copies the event into learning_events with the columns the table has, and marks it forwarded', async () => {
+    const { tx, log, statements } = fakeTx({
+      columns: ['id', 'event_id', 'event_type', 'user_id', 'event_data', 'occurred_at', 'body_hash', 'created_at'],
+    });
+    await outboxLearningEventSink().record(tx, event);
+    expect(statements()).toEqual([
+      'INSERT INTO content.assessment_events_outbox',
+      'SELECT column_name FROM',
+      'SAVEPOINT assessment_event_forward',
+      'INSERT INTO content.learning_events',
+      'UPDATE content.assessment_events_outbox SET',
+      'RELEASE SAVEPOINT assessment_event_forward',
+    ]);
+    const insert = log[3]!;
+    expect(insert.sql).toContain('(event_id, event_type, user_id, event_data, occurred_at, body_hash)');
+    expect(insert.params!.slice(0, 3)).toEqual([event.event_id, 'assessment_complete', event.user_id]);
+    expect(JSON.parse(insert.params![3] as string)).toEqual({
+      score: 80,
+      custom_fields: {
+        assessment_id: event.data.assessment_id,
+        attempt_id: event.data.attempt_id,
+        points: 8,
+        max_points: 10,
+        passed: true,
+        passing_score: 70,
+        attempt_number: 1,
+      },
+    });
+    expect(insert.params![5]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('hashes the same event the same way whatever the key order', async () => {
+    const a = fakeTx({ columns: ['event_type', 'user_id', 'body_hash'] });
+    const b = fakeTx({ columns: ['event_type', 'user_id', 'body_hash'] });
+    await outboxLearningEventSink().record(a.tx, event);
+    await outboxLearningEventSink().record(b.tx, {
+      ...event,
+      data: Object.fromEntries(Object.entries(event.data).reverse()) as LearningEvent['data'],
+    });
+    expect(a.log[3]!.params![2]).toBe(b.log[3]!.params![2]);
+  });
+
+  it('rolls back to the savepoint and keeps the outbox row unforwarded when the copy fails', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (...args: unknown[]) => warnings.push(args) } as never;
+    const { tx, statements } = fakeTx({ columns: ['event_type', 'user_id'], failInsert: true });
+    await expect(outboxLearningEventSink(logger).record(tx, event)).resolves.toBeUndefined();
+    expect(statements()).toEqual([
+      'INSERT INTO content.assessment_events_outbox',
+      'SELECT column_name FROM',
+      'SAVEPOINT assessment_event_forward',
+      'INSERT INTO content.learning_events',
+      'ROLLBACK TO SAVEPOINT',
+    ]);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('does nothing more when the event was already recorded', async () => {
+    const { tx, statements } = fakeTx({ alreadyRecorded: true, columns: ['event_type', 'user_id'] });
+    await outboxLearningEventSink().record(tx, event);
+    expect(statements()).toEqual(['INSERT INTO content.assessment_events_outbox']);
+  });
+});
+
+describe('toSpecEvent', () => {
+  it('puts course and content in the context and leaves out what is unknown', () => {
+    expect(toSpecEvent(event)).toMatchObject({
+      event_id: event.event_id,
+      timestamp: event.occurred_at,
+      context: { course_id: event.course_id },
+      data: { score: 80 },
+    });
+    expect(toSpecEvent(event).context).not.toHaveProperty('content_id');
+  });
+});

@@ -74,12 +74,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     while (Date.now() < end && (o.maxRequests === undefined || counter < o.maxRequests)) {
       const i = counter++;
       const started = performance.now();
-      let status = 0;
-      try {
-        status = await send(agent, base, o, i);
-      } catch {
-        status = -1;
-      }
+      const status = await send(agent, base, o, i).catch(() => -1);
       const finished = Date.now();
       if (finished > warmupEnd && finished <= end) {
         latencies.push(performance.now() - started);

@@ -35,6 +35,12 @@ export const integrationEnv = {
   HMA_INTEGRATION_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   HMA_SERVICE_TOKENS: serviceTokens,
   HMA_SERVICE_TOKENS_DIR: z.string().optional(),
+  // One variable per module, as the operator wires them from its generated Secret.
+  SERVICE_TOKEN_CURRICULUM: z.string().min(16).optional(),
+  SERVICE_TOKEN_USER_MANAGEMENT: z.string().min(16).optional(),
+  SERVICE_TOKEN_ANALYTICS: z.string().min(16).optional(),
+  SERVICE_TOKEN_ASSESSMENT: z.string().min(16).optional(),
+  SERVICE_TOKEN_SOCIAL: z.string().min(16).optional(),
   HMA_WEBHOOK_REPLAY_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   HMA_JWT_SECRET_SHARED: z.string().min(32, 'must be at least 32 bytes').optional(),
   HMA_SSO_JWKS_URL: optionalUrl,

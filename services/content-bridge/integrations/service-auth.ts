@@ -14,8 +14,19 @@ import { MODULES, type ModuleName } from './config.ts';
 export const SIGNATURE_HEADER = 'x-hma-signature';
 export const TIMESTAMP_HEADER = 'x-hma-timestamp';
 
-export function loadServiceTokens(inline: Partial<Record<ModuleName, string>> | undefined, dir: string | undefined) {
+/** `SERVICE_TOKEN_USER_MANAGEMENT` for `user-management`. */
+export const serviceTokenVariable = (module: ModuleName) => `SERVICE_TOKEN_${module.toUpperCase().replaceAll('-', '_')}`;
+
+export function loadServiceTokens(
+  inline: Partial<Record<ModuleName, string>> | undefined,
+  dir: string | undefined,
+  variables: Record<string, unknown> = {},
+) {
   const tokens: Partial<Record<ModuleName, string>> = { ...inline };
+  for (const module of MODULES) {
+    const value = variables[serviceTokenVariable(module)];
+    if (typeof value === 'string' && value) tokens[module] = value;
+  }
   if (dir) {
     for (const module of MODULES) {
       const file = join(dir, module);

@@ -127,7 +127,7 @@ async function applyUserEvent(tx: Queryable, event: z.infer<typeof userEvent>): 
 }
 
 export function webhookRoutes(app: AppContext): RouteSpec[] {
-  const tokens = loadServiceTokens(app.config.HMA_SERVICE_TOKENS, app.config.HMA_SERVICE_TOKENS_DIR);
+  const tokens = loadServiceTokens(app.config.HMA_SERVICE_TOKENS, app.config.HMA_SERVICE_TOKENS_DIR, app.config);
   const audit = (source: string, endpoint: string, status: number, detail: string | undefined) =>
     app.deps.db
       .query('INSERT INTO integrations.audit_log (source_service, endpoint, outcome, status_code, detail) VALUES ($1, $2, $3, $4, $5)', [

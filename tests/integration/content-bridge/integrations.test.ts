@@ -35,7 +35,9 @@ beforeAll(async () => {
   modulesUrl = `http://127.0.0.1:${(modules.address() as { port: number }).port}`;
   bridge = await startTestBridge({
     env: {
-      HMA_SERVICE_TOKENS: `curriculum=${CURRICULUM_TOKEN},user-management=${USERS_TOKEN}`,
+      // One module configured each way: the list variable, and the per-module variable the operator sets.
+      HMA_SERVICE_TOKENS: `curriculum=${CURRICULUM_TOKEN}`,
+      SERVICE_TOKEN_USER_MANAGEMENT: USERS_TOKEN,
       HMA_JWT_SECRET_SHARED: SHARED_SECRET,
       HMA_SSO_JWKS_URL: `${modulesUrl}/jwks`,
       HMA_CURRICULUM_API_URL: `${modulesUrl}/ok`,
@@ -56,10 +58,11 @@ afterAll(async () => {
 function deliver(
   path: string,
   body: object,
-  opts: { token?: string; timestamp?: number; signWith?: string; tamper?: boolean; bearer?: boolean } = {},
+  opts: { token?: string; skewSeconds?: number; signWith?: string; tamper?: boolean; bearer?: boolean } = {},
 ) {
   const token = opts.token ?? CURRICULUM_TOKEN;
-  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  // Computed at send time: the replay window is measured from now, not from when the tests were collected.
+  const timestamp = Math.floor(Date.now() / 1000) + (opts.skewSeconds ?? 0);
   const raw = JSON.stringify(body);
   const signature = signWebhook(opts.signWith ?? token, timestamp, raw);
   const sent = opts.tamper ? raw.replace('Safety', 'Danger') : raw;
@@ -135,8 +138,8 @@ describe('curriculum webhooks', () => {
     ['an unknown token', { token: 'x'.repeat(40) }, 401],
     ['a wrong signature', { signWith: 'y'.repeat(40) }, 401],
     ['a tampered body', { tamper: true }, 401],
-    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 301 }, 401],
-    ['a future timestamp', { timestamp: Math.floor(Date.now() / 1000) + 301 }, 401],
+    ['a stale timestamp', { skewSeconds: -310 }, 401],
+    ['a future timestamp', { skewSeconds: 310 }, 401],
     ['the wrong module', { token: USERS_TOKEN }, 403],
   ])('refuses %s', async (_name, opts, status) => {
     const res = await deliver('/api/webhooks/curriculum/content-updated', contentEvent({ content_id: `refused-${Math.random()}` }), opts);

@@ -23,7 +23,7 @@ const env = {
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   RESYNC_SECONDS: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DASHBOARDS_DIR: z.string().default(fileURLToPath(new URL('../dashboards', import.meta.url))),
+  DASHBOARDS_DIR: z.string().default(fileURLToPath(new URL('../charts/huntmaster/dashboards', import.meta.url))),
 };
 
 let config;

@@ -4,7 +4,8 @@
  *  2. with 200 CRs at steady state, the operator's RSS and CPU;
  *  3. a resync of 200 unchanged CRs: the API requests it makes, by verb (writes must be 0).
  * The operator runs as its own process (`node operator/main.ts`), as in production. No Job controller
- * runs in this tier, so the benchmark marks migration Jobs complete the moment they appear.
+ * runs in this tier, so the benchmark marks migration Jobs complete the moment they appear. Leader
+ * election is off so that Lease renewals do not blur the request counts.
  *   ./node_modules/.bin/node bench/operator/run.ts
  */
 import { spawn } from 'node:child_process';
@@ -110,6 +111,7 @@ async function main() {
       HTTP_PORT: String(port),
       LOG_LEVEL: 'warn',
       RESYNC_SECONDS: String(RESYNC_SECONDS),
+      LEADER_ELECT: 'false',
       MAX_CONCURRENT_RECONCILES: '4',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -31,6 +31,12 @@ export interface InformerOptions {
 
 class StaleWatchError extends Error {}
 
+/** managedFields are large and the reconciler never reads them from the cache: drop them to save memory. */
+function slim<T extends KubeObject>(obj: T): T {
+  if (obj?.metadata?.managedFields) delete obj.metadata.managedFields; // ERROR events carry a Status, which has no metadata
+  return obj;
+}
+
 export const objectKey = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
 export class Informer<T extends KubeObject = KubeObject> {
@@ -95,7 +101,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       query: { labelSelector: this.opts.labelSelector },
     });
     const seen = new Set<string>();
-    for (const item of list.items) {
+    for (const item of list.items.map(slim)) {
       item.apiVersion ??= this.opts.resource.group
         ? `${this.opts.resource.group}/${this.opts.resource.version}`
         : this.opts.resource.version;
@@ -120,7 +126,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private onEvent(event: { type: string; object: any }): void {
     this.lastActivity = Date.now();
-    const obj = event.object as T;
+    const obj = slim(event.object as T);
     if (event.type === 'BOOKMARK') {
       this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
       return;

@@ -59,6 +59,10 @@ export class RetryableError extends Error {}
 
 const byKey = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
 
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
 export function createReconciler(d: ReconcilerDeps) {
   const write = (verb: string, o: KubeObject) => d.onWrite?.(verb, o.kind ?? '?', o.metadata.name);
 
@@ -189,9 +193,10 @@ export function createReconciler(d: ReconcilerDeps) {
     const apiDeployments = new Set([names.contentBridge, names.mlServer]);
 
     if (secrets.missing.length === 0) {
-      for (const obj of desired.objects as KubeObject[]) {
+      // Children are independent writes: apply a few at a time so a new platform comes up quickly.
+      await inBatches(desired.objects as KubeObject[], 6, async (obj) => {
         // The APIs roll to a new version only after that version's migrations succeeded.
-        if (obj.kind === 'Deployment' && apiDeployments.has(obj.metadata.name) && !migrated) continue;
+        if (obj.kind === 'Deployment' && apiDeployments.has(obj.metadata.name) && !migrated) return;
         const current = await live(obj.kind!, namespace, obj.metadata.name, obj.apiVersion!);
         if (obj.metadata.annotations?.[ANNOTATIONS.createOnly] !== undefined) {
           if (!current) {
@@ -200,14 +205,14 @@ export function createReconciler(d: ReconcilerDeps) {
             });
             write('create', obj);
           }
-          continue;
+          return;
         }
         const diff = current ? firstDifference(obj, current) : '(absent)';
-        if (!diff) continue;
+        if (!diff) return;
         d.logger.debug({ key, object: byKey(obj), diff }, 'applying');
         await d.client.apply(obj);
         write('apply', obj);
-      }
+      });
       await prune(cr, desired.objects as KubeObject[], new Set(desired.generatedSecretNames));
     }
 

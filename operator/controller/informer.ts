@@ -58,10 +58,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(client: KubeClient, opts: InformerOptions) {
     this.client = client;
     const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    // `??`, not a spread: an option passed as undefined must not replace its default.
     this.opts = {
-      resyncMs: 10 * 60_000,
-      staleAfterMs: watchTimeoutSeconds * 1000 + 30_000,
       ...opts,
+      resyncMs: opts.resyncMs ?? 10 * 60_000,
+      staleAfterMs: opts.staleAfterMs ?? watchTimeoutSeconds * 1000 + 30_000,
       watchTimeoutSeconds,
     };
   }

@@ -77,7 +77,7 @@ export class KubeClient {
 
   /** A JSON request; non-2xx answers throw KubeApiError. */
   async request<T = any>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
-    const res = await this.open(method, path, { timeoutMs: 30_000, ...opts });
+    const res = await this.open(method, path, { ...opts, timeoutMs: opts.timeoutMs ?? 30_000 });
     let text = '';
     for await (const chunk of res) text += chunk;
     const status = res.statusCode ?? 0;

@@ -228,6 +228,99 @@ describe('a minimal platform', () => {
   });
 });
 
+describe('write discipline', () => {
+  it('does not reconcile again when only the status changes', async () => {
+    const reconciles = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${operator.port}/metrics`)).text();
+      return [...text.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await reconciles();
+    // Someone (or something) writes status only: generation does not change, so nothing is queued.
+    await client.mergePatch(
+      RESOURCES.HuntMasterPlatform,
+      ns,
+      'demo',
+      { status: { endpoints: { contentBridge: 'http://elsewhere' } } },
+      'status',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await reconciles()).toBe(before);
+  });
+});
+
+describe('migrations', () => {
+  it('a failed migration Job shows in the conditions and blocks the API roll-out to that version', async () => {
+    const created = await client.create(platform(ns, 'migrating', { version: '1.0.0' }));
+    const uid = created.metadata.uid!;
+    await waitUntil(
+      '1.0.0 migration Job',
+      async () => (await owned('Job', uid)).some((j) => j.metadata.name === 'migrating-migrate-1-0-0'),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    await completeJob('migrating-migrate-1-0-0');
+    await waitUntil('APIs on 1.0.0', async () => (await owned('Deployment', uid)).length === 2, { timeoutMs: 30_000 });
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'migrating', { spec: { version: '1.1.0' } });
+    await waitUntil(
+      '1.1.0 migration Job',
+      async () => (await owned('Job', uid)).some((j) => j.metadata.name === 'migrating-migrate-1-1-0'),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const now = new Date().toISOString();
+    await client.mergePatch(
+      RESOURCES.Job,
+      ns,
+      'migrating-migrate-1-1-0',
+      {
+        status: {
+          startTime: now,
+          failed: 4,
+          conditions: [
+            {
+              type: 'FailureTarget',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastTransitionTime: now,
+            },
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastTransitionTime: now,
+            },
+          ],
+        },
+      },
+      'status',
+    );
+    await waitUntil(
+      'MigrationsComplete=False',
+      async () =>
+        (await getPlatform('migrating')).status?.conditions?.some(
+          (c) => c.type === 'MigrationsComplete' && c.status === 'False' && /backoff limit/i.test(c.message),
+        ) === true,
+      { timeoutMs: 20_000 },
+    );
+    const image = async (name: string) =>
+      (
+        await client.get<KubeObject & { spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(
+          RESOURCES.Deployment,
+          ns,
+          name,
+        )
+      ).spec.template.spec.containers[0]!.image;
+    expect(await image('migrating-content-bridge')).toMatch(/:1\.0\.0$/);
+    expect(await image('migrating-ml-server')).toMatch(/:1\.0\.0$/);
+    expect((await getPlatform('migrating')).status?.phase).toBe('Degraded');
+  });
+});
+
 describe('problems the schema cannot catch', () => {
   it('a missing referenced Secret gives Ready=False with a reason, and recovers once it exists', async () => {
     await client.create(

@@ -38,7 +38,8 @@ function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
   const ours = [
     ...processEnv(input, container, port),
     ...databaseEnv(input),
-    ...(key === 'mlServer' ? [secretEnv('DATABASE_READ_ONLY_URL', secretWiring(input).databaseReadOnlyUrl)] : []),
+    // The ML Server reads learning data for training through a SELECT-only role.
+    ...(key === 'mlServer' ? [secretEnv('ML_READONLY_DATABASE_URL', secretWiring(input).databaseReadOnlyUrl)] : []),
     ...dependencyEnv(input),
     ...(key === 'mlServer' ? [{ name: 'CONTENT_BRIDGE_URL', value: apiEndpoint(input, 'contentBridge') }] : []),
   ];

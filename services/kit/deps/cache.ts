@@ -18,6 +18,8 @@ export interface Cache {
   /** Fixed-window counter: increments `key` and returns the count and the seconds left in the window. */
   hit(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
   ping(timeoutMs: number): Promise<void>;
+  /** Resolves once connected, or after `timeoutMs` (the cache is optional: never blocks startup for long). */
+  ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -81,7 +81,7 @@ describe('external mode', () => {
       expect(env.JWT_SECRET).toEqual({ secretKeyRef: { name: 'academy-jwt', key: 'hmac' } });
     }
     const ml = envOf(find(objects, 'Deployment', 'academy-ml-server'));
-    expect(ml.DATABASE_READ_ONLY_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_READ_ONLY_URL', optional: true } });
+    expect(ml.ML_READONLY_DATABASE_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_READ_ONLY_URL', optional: true } });
     const migrate = envOf(find(objects, 'Job', 'academy-migrate-0-1-0'));
     expect(migrate.DATABASE_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_URL' } });
   });

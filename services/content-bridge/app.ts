@@ -7,6 +7,7 @@ import { hashPassword } from '../kit/auth/passwords.ts';
 import { tokenSettingsFromConfig } from '../kit/auth/tokens.ts';
 import type { Deps } from '../kit/deps/index.ts';
 import { createServiceApp, type ServiceApp } from '../kit/http/app.ts';
+import { mountObjectUrls } from '../kit/http/object-urls.ts';
 import { createRateLimiter } from '../kit/http/rate-limit.ts';
 import type { RouteSpec } from '../kit/http/routes.ts';
 import type { Logger } from '../kit/observability/logger.ts';
@@ -20,12 +21,19 @@ import type { AppContext } from './context.ts';
 import { simulationRoutes } from './simulation/routes.ts';
 import { usersRepository } from './users/repository.ts';
 import { userRoutes } from './users/routes.ts';
+import { analyticsRoutes } from './analytics/routes.ts';
 import { contentRoutes } from './content/routes.ts';
 import { courseRoutes } from './courses/routes.ts';
 import { progressRoutes } from './progress/routes.ts';
+import { assessmentRoutes } from './assessments/routes.ts';
+import { socialRoutes } from './social/routes.ts';
 import { integrationRoutes } from './integrations/routes.ts';
 
 export const SERVICE_NAME = 'content-bridge';
+
+function scaleRules<T extends Record<string, { limit: number }>>(rules: T, scale: number): T {
+  return Object.fromEntries(Object.entries(rules).map(([k, r]) => [k, { ...r, limit: Math.round(r.limit * scale) }])) as T;
+}
 
 export interface BuildOptions {
   config: ContentBridgeConfig;
@@ -51,16 +59,19 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     refreshTokens: refreshTokens(deps.db, config.REFRESH_TOKEN_TTL_SECONDS),
     revocation: revocationList(deps.cache, logger),
     rateLimit: createRateLimiter(deps.cache, logger),
-    rateRules: { ...RATE_RULES, ...opts.rateRules },
+    rateRules: scaleRules({ ...RATE_RULES, ...opts.rateRules }, config.RATE_LIMIT_SCALE),
     mailer: opts.mailer ?? logMailer(logger),
     background: [],
   };
   const routes = [
     ...authRoutes(context),
     ...userRoutes(context),
+    ...analyticsRoutes(context),
     ...contentRoutes(context),
     ...courseRoutes(context),
     ...progressRoutes(context),
+    ...assessmentRoutes(context),
+    ...socialRoutes(context),
     ...integrationRoutes(context),
     ...(config.ENABLE_ERROR_SIMULATION ? simulationRoutes() : []),
   ];
@@ -80,6 +91,8 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
       'object-store': (t) => deps.store.ping(t),
     },
   });
+  // The filesystem store's presigned URLs point here (a no-op with S3).
+  mountObjectUrls(service.app, deps.store, { maxBytes: config.UPLOAD_MAX_BYTES });
   return { ...service, context, routes };
 }
 

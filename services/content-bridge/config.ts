@@ -35,7 +35,17 @@ export const contentBridgeEnv = {
     .default(15 * 60),
   CONTENT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   ENABLE_ERROR_SIMULATION: envBoolean(false),
+  // Multiplies every rate limit; load tests raise it, nobody should lower it below 1.
+  RATE_LIMIT_SCALE: z.coerce.number().min(1).default(1),
   PUBLIC_BASE_URL: z.url().default('http://localhost:8090'),
+  // Learning analytics: the outbound stream runs when HMA_ANALYTICS_API_URL is set (and events are enabled).
+  HMA_ANALYTICS_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HMA_ANALYTICS_EVENTS_ENABLED: envBoolean(true),
+  HMA_ANALYTICS_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  HMA_ANALYTICS_FLUSH_INTERVAL: z.coerce.number().positive().max(3600).default(10).describe('seconds, fractions allowed'),
+  HMA_ANALYTICS_REQUEST_TIMEOUT: z.coerce.number().positive().max(300).default(10).describe('seconds'),
+  HMA_ANALYTICS_MAX_BACKOFF: z.coerce.number().positive().max(3600).default(60).describe('seconds'),
+  HMA_ANALYTICS_SERVICE_TOKEN: z.string().min(1).optional(),
 };
 
 export type ContentBridgeConfig = ReturnType<typeof loadContentBridgeConfig>;

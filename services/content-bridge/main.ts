@@ -28,6 +28,8 @@ async function main() {
   const applied = await migrate(deps.db, SERVICE_NAME, loadMigrations(MIGRATIONS_DIR));
   if (applied.length) logger.info({ applied }, 'migrations applied');
   await deps.store.ensureBucket();
+  // Commands fail fast while Redis is unreachable (no offline queue): wait briefly for the first connection.
+  if (!(await deps.cache.ready(5000))) logger.warn('redis is not reachable yet; continuing without the cache');
   const bridge = buildContentBridge({ config, deps, logger });
   await ensureFirstAdmin(bridge.context);
   const running = await listen({

@@ -3,7 +3,7 @@
  * always checked. Both APIs verify with the same settings, so a Content Bridge token works on the
  * ML Server.
  */
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { ConfigError } from '../config.ts';
@@ -13,8 +13,9 @@ export type TokenAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
 export interface TokenSettings {
   algorithm: TokenAlgorithm;
-  signingKey: string | Buffer | undefined;
-  verifyKey: string | Buffer;
+  /** Key objects built once: handing jsonwebtoken a string makes it re-parse the key on every call. */
+  signingKey: KeyObject | undefined;
+  verifyKey: KeyObject;
   issuer: string;
   audience: string;
   accessTtlSeconds: number;
@@ -44,15 +45,16 @@ export function tokenSettingsFromConfig(config: {
 }): TokenSettings {
   const common = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, accessTtlSeconds: config.JWT_ACCESS_TTL_SECONDS };
   if (config.JWT_PUBLIC_KEY_FILE) {
-    const verifyKey = readFileSync(config.JWT_PUBLIC_KEY_FILE);
-    const signingKey = config.JWT_PRIVATE_KEY_FILE ? readFileSync(config.JWT_PRIVATE_KEY_FILE) : undefined;
+    const verifyKey = createPublicKey(readFileSync(config.JWT_PUBLIC_KEY_FILE));
+    const signingKey = config.JWT_PRIVATE_KEY_FILE ? createPrivateKey(readFileSync(config.JWT_PRIVATE_KEY_FILE)) : undefined;
     // The key type pins the algorithm: an EC key can only ever verify ES256, an RSA key RS256.
-    const algorithm: TokenAlgorithm = createPublicKey(verifyKey).asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+    const algorithm: TokenAlgorithm = verifyKey.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
     return { ...common, algorithm, signingKey, verifyKey };
   }
   if (config.JWT_SECRET) {
     if (Buffer.byteLength(config.JWT_SECRET) < 32) throw new ConfigError('invalid configuration: JWT_SECRET must be at least 32 bytes');
-    return { ...common, algorithm: 'HS256', signingKey: config.JWT_SECRET, verifyKey: config.JWT_SECRET };
+    const key = createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'));
+    return { ...common, algorithm: 'HS256', signingKey: key, verifyKey: key };
   }
   throw new ConfigError('invalid configuration: JWT_SECRET (or JWT_PUBLIC_KEY_FILE) is required');
 }

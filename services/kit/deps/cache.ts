@@ -67,6 +67,16 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
         timeoutMs,
         'redis',
       ).then(() => undefined),
+    ready: (timeoutMs) =>
+      redis.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            redis.once('ready', () => {
+              clearTimeout(timer);
+              resolve(true);
+            });
+          }),
     close: async () => {
       redis.disconnect();
     },

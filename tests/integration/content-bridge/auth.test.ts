@@ -1,8 +1,8 @@
 /** Real auth against real PostgreSQL and Redis: registration, login, tokens, refresh, reset. */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSql } from '../support/drivers.ts';
 import { client, signUp, type Client } from '../support/http.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => bridge?.close());
 
-const secret = () => bridge.bridge.context.tokens.verifyKey as string;
+const secret = () => bridge.bridge.context.tokens.verifyKey.export().toString('utf8');
 const claims = (overrides: Record<string, unknown> = {}) => ({
   sub: '00000000-0000-4000-8000-000000000000',
   username: 'mallory',
@@ -43,8 +43,7 @@ describe('registration', () => {
       last_login: null,
     });
     expect(res.body.user).not.toHaveProperty('password_hash');
-    const db = new pg.Client({ connectionString: bridge.databaseUrl });
-    await db.connect();
+    const db = await connectSql(bridge.databaseUrl);
     const { rows } = await db.query('SELECT password_hash FROM users.users WHERE username = $1', ['hunter_one']);
     await db.end();
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
@@ -234,8 +233,7 @@ describe('refresh tokens', () => {
 
   it('stores refresh tokens only as hashes', async () => {
     const user = await signUp(api, { username: 'hashcheck' });
-    const db = new pg.Client({ connectionString: bridge.databaseUrl });
-    await db.connect();
+    const db = await connectSql(bridge.databaseUrl);
     const { rows } = await db.query('SELECT token_hash FROM users.refresh_tokens WHERE user_id = $1', [user.userId]);
     await db.end();
     expect(rows.map((r) => r.token_hash)).not.toContain(user.refresh);

@@ -1,0 +1,375 @@
+/**
+ * The durable write path with group commit. Requests enqueue their (already validated) events and
+ * wait; a flusher takes everything queued (whole requests, up to `maxRows` rows) and writes it with
+ * ONE statement, which is its own transaction: a multi-row INSERT ... ON CONFLICT (event_id) DO
+ * NOTHING fed from a single jsonb parameter, with the aggregates updated for exactly the newly
+ * inserted rows (RETURNING) in the same statement. Each request's promise settles only after that
+ * statement has committed.
+ *
+ * All-or-nothing holds per request, not per group. The flusher first plans optimistically: within
+ * the group, an id claimed by an earlier request with another body rejects the later request (409).
+ * The statement then checks every row it could not insert against the stored body hash; if one
+ * differs (a conflict with a stored event) or is not visible yet (a concurrent writer committed it
+ * meanwhile), it raises, which aborts the whole statement, so nothing of the group is kept. The
+ * flusher then reads the stored hashes of the group's ids, rejects exactly the requests that
+ * conflict, and runs the statement again for the others. Deadlocks and serialization failures are
+ * retried the same way. The common case (no conflict) costs one round trip per group.
+ */
+import type { Database } from '../../kit/deps/database.ts';
+import { DependencyUnavailableError } from '../../kit/deps/errors.ts';
+import type { Logger } from '../../kit/observability/logger.ts';
+import type { PreparedEvent } from './model.ts';
+
+export type WriteOutcome = { status: 'ok'; accepted: string[] } | { status: 'conflict'; conflicting: string[] };
+
+export interface WriterStats {
+  /** Requests submitted and settled. */
+  requests: number;
+  /** Transactions committed (one per flushed group). */
+  flushes: number;
+  /** Events written new / found already stored with the same body. */
+  inserted: number;
+  duplicates: number;
+  /** Requests rejected with 409. */
+  conflicts: number;
+  /** Groups rolled back and retried (race, deadlock, serialization failure). */
+  retries: number;
+  /** The most requests committed by one flush. */
+  maxGroupRequests: number;
+  /** Wall-clock milliseconds spent in committed flushes (BEGIN to COMMIT), summed. */
+  flushMillis: number;
+}
+
+export interface EventWriter {
+  submit(events: PreparedEvent[], ids: string[]): Promise<WriteOutcome>;
+  readonly stats: Readonly<WriterStats>;
+  stop(): Promise<void>;
+}
+
+interface Pending {
+  events: PreparedEvent[];
+  ids: string[];
+  resolve(outcome: WriteOutcome): void;
+  reject(err: unknown): void;
+}
+
+/** Raised by content.analytics_reject_conflicts (migration 0010). */
+const CONFLICT_CODE = 'HMA01';
+const RETRYABLE_CODES = new Set([CONFLICT_CODE, '40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * One statement: insert the new events, then fold exactly those (RETURNING) into the aggregates.
+ * Every upsert feeds rows in key order, so concurrent writers lock rows in the same order.
+ * `(xmax = 0)` is true for rows the upsert inserted (not updated): that counts the distinct content
+ * items per user, course and day. The last part compares rows not inserted with the stored rows
+ * (the statement's snapshot does not include its own inserts) and aborts on any difference.
+ */
+export const INSERT_EVENTS_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+    event_id text, event_type text, user_id text, course_id text, content_id text, session_id text,
+    event_data jsonb, context_data jsonb, occurred_at timestamptz, body_hash text, source text, submitted_by uuid)
+),
+ins AS (
+  INSERT INTO content.learning_events
+    (event_id, event_type, user_id, course_id, content_id, session_id, event_data, context_data, occurred_at, body_hash, source,
+     submitted_by, processed_at)
+  SELECT event_id, event_type, user_id, course_id, content_id, session_id, event_data, context_data, occurred_at, body_hash, source,
+         submitted_by, now()
+  FROM input ORDER BY event_id
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id, event_type, user_id, course_id, content_id, occurred_at, event_data
+),
+facts AS (
+  SELECT user_id, course_id, content_id, occurred_at, (occurred_at AT TIME ZONE 'UTC')::date AS day,
+         (event_type = 'content_view')::int AS is_view,
+         (event_type = 'assessment_complete')::int AS is_assessment,
+         (event_data ->> 'time_spent_seconds')::numeric AS t,
+         (event_data ->> 'progress_percentage')::numeric AS p,
+         (event_data ->> 'score')::numeric AS s
+  FROM ins
+),
+ucd AS (
+  INSERT INTO content.analytics_user_content_daily AS d
+    (user_id, course_id, summary_date, content_id, events, views, time_seconds, progress_sum, progress_count,
+     assessments_completed, score_sum, score_count)
+  SELECT user_id, course_id, day, content_id, count(*), sum(is_view), coalesce(sum(t), 0), coalesce(sum(p), 0), count(p),
+         sum(is_assessment), coalesce(sum(s), 0), count(s)
+  FROM facts WHERE content_id IS NOT NULL
+  GROUP BY user_id, course_id, day, content_id
+  ORDER BY user_id, course_id, day, content_id
+  ON CONFLICT (user_id, course_id, summary_date, content_id) DO UPDATE SET
+    events = d.events + EXCLUDED.events,
+    views = d.views + EXCLUDED.views,
+    time_seconds = d.time_seconds + EXCLUDED.time_seconds,
+    progress_sum = d.progress_sum + EXCLUDED.progress_sum,
+    progress_count = d.progress_count + EXCLUDED.progress_count,
+    assessments_completed = d.assessments_completed + EXCLUDED.assessments_completed,
+    score_sum = d.score_sum + EXCLUDED.score_sum,
+    score_count = d.score_count + EXCLUDED.score_count
+  RETURNING d.user_id, d.course_id, d.summary_date, (d.xmax = 0) AS inserted
+),
+new_items AS (
+  SELECT user_id, course_id, summary_date, count(*) FILTER (WHERE inserted) AS n FROM ucd GROUP BY user_id, course_id, summary_date
+),
+summ AS (
+  INSERT INTO content.analytics_summaries AS s
+    (user_id, course_id, summary_date, events, content_views, total_time_seconds, content_items_accessed, progress_made,
+     assessments_completed, score_sum, score_count, first_event_at, last_event_at)
+  SELECT g.user_id, g.course_id, g.day, g.events, g.views, g.t, coalesce(ni.n, 0), g.p, g.assessments, g.s, g.sc, g.first_at, g.last_at
+  FROM (
+    SELECT user_id, course_id, day, count(*) AS events, sum(is_view) AS views, coalesce(sum(t), 0) AS t, max(p) AS p,
+           sum(is_assessment) AS assessments, coalesce(sum(s), 0) AS s, count(s) AS sc, min(occurred_at) AS first_at,
+           max(occurred_at) AS last_at
+    FROM facts GROUP BY user_id, course_id, day
+  ) g
+  LEFT JOIN new_items ni ON ni.user_id = g.user_id AND ni.course_id IS NOT DISTINCT FROM g.course_id AND ni.summary_date = g.day
+  ORDER BY g.user_id, g.course_id, g.day
+  ON CONFLICT (user_id, course_id, summary_date) DO UPDATE SET
+    events = s.events + EXCLUDED.events,
+    content_views = s.content_views + EXCLUDED.content_views,
+    total_time_seconds = s.total_time_seconds + EXCLUDED.total_time_seconds,
+    content_items_accessed = s.content_items_accessed + EXCLUDED.content_items_accessed,
+    progress_made = GREATEST(s.progress_made, EXCLUDED.progress_made),
+    assessments_completed = s.assessments_completed + EXCLUDED.assessments_completed,
+    score_sum = s.score_sum + EXCLUDED.score_sum,
+    score_count = s.score_count + EXCLUDED.score_count,
+    first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at),
+    last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),
+    updated_at = now()
+  RETURNING 1
+),
+cu AS (
+  INSERT INTO content.analytics_content_users (content_id, user_id)
+  SELECT DISTINCT content_id, user_id FROM facts WHERE content_id IS NOT NULL ORDER BY content_id, user_id
+  ON CONFLICT DO NOTHING
+  RETURNING content_id
+),
+cs AS (
+  INSERT INTO content.analytics_content_stats AS c
+    (content_id, course_id, events, views, unique_users, time_seconds, progress_sum, progress_count, assessments_completed,
+     score_sum, score_count, first_event_at, last_event_at)
+  SELECT g.content_id, g.course_id, g.events, g.views, coalesce(nu.n, 0), g.t, g.p, g.pc, g.assessments, g.s, g.sc, g.first_at, g.last_at
+  FROM (
+    SELECT content_id, (array_agg(course_id ORDER BY occurred_at DESC) FILTER (WHERE course_id IS NOT NULL))[1] AS course_id,
+           count(*) AS events, sum(is_view) AS views, coalesce(sum(t), 0) AS t, coalesce(sum(p), 0) AS p, count(p) AS pc,
+           sum(is_assessment) AS assessments, coalesce(sum(s), 0) AS s, count(s) AS sc, min(occurred_at) AS first_at,
+           max(occurred_at) AS last_at
+    FROM facts WHERE content_id IS NOT NULL GROUP BY content_id
+  ) g
+  LEFT JOIN (SELECT content_id, count(*) AS n FROM cu GROUP BY content_id) nu ON nu.content_id = g.content_id
+  ORDER BY g.content_id
+  ON CONFLICT (content_id) DO UPDATE SET
+    course_id = coalesce(EXCLUDED.course_id, c.course_id),
+    events = c.events + EXCLUDED.events,
+    views = c.views + EXCLUDED.views,
+    unique_users = c.unique_users + EXCLUDED.unique_users,
+    time_seconds = c.time_seconds + EXCLUDED.time_seconds,
+    progress_sum = c.progress_sum + EXCLUDED.progress_sum,
+    progress_count = c.progress_count + EXCLUDED.progress_count,
+    assessments_completed = c.assessments_completed + EXCLUDED.assessments_completed,
+    score_sum = c.score_sum + EXCLUDED.score_sum,
+    score_count = c.score_count + EXCLUDED.score_count,
+    first_event_at = LEAST(c.first_event_at, EXCLUDED.first_event_at),
+    last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
+    updated_at = now()
+  RETURNING 1
+),
+skipped AS (
+  SELECT i.event_id, i.body_hash = e.body_hash AS same
+  FROM input i LEFT JOIN content.learning_events e ON e.event_id = i.event_id
+  WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.event_id = i.event_id)
+)
+SELECT (SELECT count(*) FROM ins)::int AS inserted,
+       (SELECT count(*) FROM skipped WHERE same)::int AS duplicates,
+       (SELECT content.analytics_reject_conflicts(array_agg(event_id)) FROM skipped WHERE same IS NOT TRUE) AS rejected`;
+
+function toRow(p: PreparedEvent) {
+  const { course_id, content_id, ...device } = p.event.context;
+  return {
+    event_id: p.event.event_id,
+    event_type: p.event.event_type,
+    user_id: p.event.user_id,
+    course_id: course_id ?? null,
+    content_id: content_id ?? null,
+    session_id: p.event.session_id ?? null,
+    event_data: p.event.data,
+    context_data: device,
+    occurred_at: p.event.timestamp,
+    body_hash: p.hash,
+    source: p.source,
+    submitted_by: p.submittedBy,
+  };
+}
+
+interface Plan {
+  outcomes: WriteOutcome[];
+  rows: PreparedEvent[];
+  /** Events already stored (per `stored`) with the same body. */
+  known: number;
+}
+
+/**
+ * Decides per request, in queue order: a request is rejected when one of its ids is stored (per
+ * `stored`) or claimed by an earlier accepted request of the group with another body.
+ */
+function plan(group: Pending[], stored: ReadonlyMap<string, string>): Plan {
+  const claimed = new Map(stored);
+  const rows: PreparedEvent[] = [];
+  const outcomes: WriteOutcome[] = [];
+  let known = 0;
+  for (const req of group) {
+    const conflicting = req.events.filter((e) => claimed.has(e.event.event_id) && claimed.get(e.event.event_id) !== e.hash);
+    if (conflicting.length) {
+      outcomes.push({ status: 'conflict', conflicting: conflicting.map((e) => e.event.event_id) });
+      continue;
+    }
+    for (const e of req.events) {
+      if (claimed.has(e.event.event_id)) {
+        if (stored.has(e.event.event_id)) known++;
+        continue;
+      }
+      claimed.set(e.event.event_id, e.hash);
+      rows.push(e);
+    }
+    outcomes.push({ status: 'ok', accepted: req.ids });
+  }
+  return { outcomes, rows, known };
+}
+
+async function storedHashes(db: Database, group: Pending[]): Promise<Map<string, string>> {
+  const ids = [...new Set(group.flatMap((r) => r.events.map((e) => e.event.event_id)))];
+  const { rows } = await db.query<{ event_id: string; body_hash: string }>(
+    'SELECT event_id, body_hash FROM content.learning_events WHERE event_id = ANY($1::text[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.event_id, r.body_hash]));
+}
+
+export interface WriterOptions {
+  /** A flush takes whole requests until it holds this many rows (at least one request). */
+  maxRows?: number;
+  /** Flushes in flight at once: one statement runs while the next group is already on its way. */
+  concurrency?: number;
+  /** Back-pressure: beyond this many queued rows, new requests get a 503 instead of waiting. */
+  maxQueuedRows?: number;
+}
+
+export function createEventWriter(db: Database, logger: Logger, opts: WriterOptions = {}): EventWriter {
+  const maxRows = opts.maxRows ?? 1000;
+  const concurrency = opts.concurrency ?? 2;
+  const maxQueuedRows = opts.maxQueuedRows ?? 50_000;
+  let queuedRows = 0;
+  const stats: WriterStats = {
+    requests: 0,
+    flushes: 0,
+    inserted: 0,
+    duplicates: 0,
+    conflicts: 0,
+    retries: 0,
+    maxGroupRequests: 0,
+    flushMillis: 0,
+  };
+  const queue: Pending[] = [];
+  const running = new Set<Promise<void>>();
+  let scheduled = false;
+  let stopped = false;
+
+  const take = (): Pending[] => {
+    const group: Pending[] = [];
+    let rows = 0;
+    while (queue.length) {
+      const next = queue[0]!;
+      if (group.length && rows + next.events.length > maxRows) break;
+      group.push(queue.shift()!);
+      rows += next.events.length;
+      queuedRows -= next.events.length;
+    }
+    return group;
+  };
+
+  async function flush(group: Pending[]): Promise<void> {
+    // Optimistic first: nothing is assumed stored; the statement tells if something was.
+    let stored: Map<string, string> = new Map();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const p = plan(group, stored);
+        const started = performance.now();
+        let inserted = 0;
+        let duplicates = p.known;
+        if (p.rows.length) {
+          const { rows } = await db.query<{ inserted: number; duplicates: number }>(INSERT_EVENTS_SQL, [JSON.stringify(p.rows.map(toRow))]);
+          inserted = rows[0]!.inserted;
+          duplicates += rows[0]!.duplicates;
+        }
+        stats.flushMillis += performance.now() - started;
+        stats.flushes++;
+        stats.requests += group.length;
+        stats.inserted += inserted;
+        stats.duplicates += duplicates;
+        stats.maxGroupRequests = Math.max(stats.maxGroupRequests, group.length);
+        p.outcomes.forEach((outcome, i) => {
+          if (outcome.status === 'conflict') stats.conflicts++;
+          group[i]!.resolve(outcome);
+        });
+        return;
+      } catch (err) {
+        let failure: unknown = err;
+        const code = (err as { code?: string }).code;
+        if (code !== undefined && RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) {
+          stats.retries++;
+          logger.debug({ attempt, code }, 'analytics event group aborted; deciding again with the stored bodies');
+          if (code !== CONFLICT_CODE) await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          try {
+            stored = await storedHashes(db, group);
+            continue;
+          } catch (readErr) {
+            failure = readErr;
+          }
+        }
+        stats.requests += group.length;
+        for (const req of group) req.reject(failure);
+        return;
+      }
+    }
+  }
+
+  function pump(): void {
+    scheduled = false;
+    while (running.size < concurrency && queue.length) {
+      const group = take();
+      const p: Promise<void> = flush(group).finally(() => {
+        running.delete(p);
+        pump();
+      });
+      running.add(p);
+    }
+  }
+
+  return {
+    stats,
+    submit(events, ids) {
+      if (stopped) return Promise.reject(new DependencyUnavailableError('analytics-writer', new Error('shutting down')));
+      if (queuedRows > 0 && queuedRows + events.length > maxQueuedRows) {
+        return Promise.reject(new DependencyUnavailableError('analytics-writer', new Error(`${queuedRows} events already waiting`)));
+      }
+      return new Promise<WriteOutcome>((resolve, reject) => {
+        queue.push({ events, ids, resolve, reject });
+        queuedRows += events.length;
+        // Wait for the current I/O phase to end, so requests arriving together share a flush.
+        if (!scheduled && running.size < concurrency) {
+          scheduled = true;
+          setImmediate(pump);
+        }
+      });
+    },
+    async stop() {
+      stopped = true;
+      while (queue.length || running.size) {
+        if (!running.size) pump();
+        await Promise.all([...running]);
+      }
+    },
+  };
+}

@@ -1,12 +1,19 @@
 /**
- * Builds the Go-based test components (Kubernetes control plane, kwok, helm, MinIO) once into the
- * cache, and installs Debian's PostgreSQL and Redis when they are missing.
+ * Builds the Go-based test components (Kubernetes control plane, kwok, helm, MinIO, promtool, the
+ * kind/Tilt checkers) once into the cache, and installs Debian's PostgreSQL and Redis when they are missing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, binaries, binDirs, cacheRoot } from './paths.ts';
-import { HELM_VERSION, KUBERNETES_VERSION, KWOK_VERSION, MINIO_MODULE_VERSION, MINIO_RELEASE } from './versions.ts';
+import {
+  HELM_VERSION,
+  KUBERNETES_VERSION,
+  KWOK_VERSION,
+  MINIO_MODULE_VERSION,
+  MINIO_RELEASE,
+  PROMETHEUS_MODULE_VERSION,
+} from './versions.ts';
 import { findPostgresBinDir } from './postgres.ts';
 
 export class PrerequisiteError extends Error {}
@@ -79,7 +86,11 @@ export async function ensureAptPackages(): Promise<void> {
   if (still.length) throw new PrerequisiteError(`apt-get reported success but these are still missing: ${still.join(', ')}`);
 }
 
+/** The ids `ensureBinaries(only)` accepts. */
+export type Component = 'kubernetes' | 'kwok' | 'helm' | 'minio' | 'promtool' | 'kindcheck';
+
 interface GoBuild {
+  id: Component;
   name: string;
   dir: string;
   outputs: string[];
@@ -111,8 +122,16 @@ function helmLdflags(): string {
   ].join(' ');
 }
 
+/** Prometheus tags v3.X.Y are Go module versions v0.3XX.Y: promtool --version prints the release. */
+function promtoolLdflags(): string {
+  const m = /^v0\.(\d+)\.(\d+)$/.exec(PROMETHEUS_MODULE_VERSION);
+  const release = m ? `${Math.floor(Number(m[1]) / 100)}.${Number(m[1]) % 100}.${m[2]}` : PROMETHEUS_MODULE_VERSION;
+  return ['-s -w', `-X github.com/prometheus/common/version.Version=${release}`].join(' ');
+}
+
 const goBuilds = (): GoBuild[] => [
   {
+    id: 'kubernetes',
     name: `kubernetes ${KUBERNETES_VERSION} (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)`,
     dir: binDirs.kubernetes(),
     outputs: [binaries.etcd(), binaries.kubeApiserver(), binaries.kubeControllerManager(), binaries.kubeScheduler()],
@@ -139,6 +158,7 @@ const goBuilds = (): GoBuild[] => [
     },
   },
   {
+    id: 'kwok',
     name: `kwok ${KWOK_VERSION}`,
     dir: binDirs.kwok(),
     outputs: [binaries.kwok()],
@@ -148,6 +168,7 @@ const goBuilds = (): GoBuild[] => [
       }),
   },
   {
+    id: 'helm',
     name: `helm ${HELM_VERSION}`,
     dir: binDirs.helm(),
     outputs: [binaries.helm()],
@@ -157,6 +178,7 @@ const goBuilds = (): GoBuild[] => [
       }),
   },
   {
+    id: 'minio',
     name: `minio ${MINIO_RELEASE}`,
     dir: binDirs.minio(),
     outputs: [binaries.minio()],
@@ -165,11 +187,43 @@ const goBuilds = (): GoBuild[] => [
         env: { GOBIN: tmp },
       }),
   },
+  {
+    id: 'promtool',
+    name: `promtool (prometheus ${PROMETHEUS_MODULE_VERSION})`,
+    dir: binDirs.promtool(),
+    outputs: [binaries.promtool()],
+    // Prometheus' go.mod has a replace directive, so `go install …@version` refuses it; tools/promtool
+    // requires it like a dependency and repeats the directive.
+    async build(tmp) {
+      const gomod = readFileSync(join(REPO_ROOT, 'tools/promtool/go.mod'), 'utf8');
+      if (!gomod.includes(`github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}`))
+        throw new Error(`tools/promtool/go.mod does not require prometheus ${PROMETHEUS_MODULE_VERSION} (versions.ts)`);
+      await run(
+        'go build promtool',
+        'go',
+        ['build', '-trimpath', '-ldflags', promtoolLdflags(), '-o', join(tmp, 'promtool'), 'github.com/prometheus/prometheus/cmd/promtool'],
+        { cwd: join(REPO_ROOT, 'tools/promtool') },
+      );
+    },
+  },
+  {
+    id: 'kindcheck',
+    name: 'kindcheck and the Tiltfile checker (tools/kindcheck)',
+    dir: binDirs.kindcheck(),
+    outputs: [binaries.kindcheck(), binaries.tiltfileCheck()],
+    build: (tmp) =>
+      run('go build kindcheck', 'go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp + '/', '.', './tiltfile'], {
+        cwd: join(REPO_ROOT, 'tools/kindcheck'),
+      }),
+  },
 ];
 
-/** Builds whatever is not cached yet. Each build lands in a temp dir first, so a failed build caches nothing. */
-export async function ensureBinaries(): Promise<void> {
-  const pending = goBuilds().filter((b) => !b.outputs.every((o) => existsSync(o)));
+/**
+ * Builds whatever is not cached yet (only the `only` components, when given). Each build lands in a
+ * temp dir first, so a failed build caches nothing.
+ */
+export async function ensureBinaries(only?: Component[]): Promise<void> {
+  const pending = goBuilds().filter((b) => (!only || only.includes(b.id)) && !b.outputs.every((o) => existsSync(o)));
   if (pending.length === 0) {
     log(`Go-built binaries cached in ${cacheRoot()}`);
     return;

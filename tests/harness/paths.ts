@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION, KWOK_VERSION, MINIO_RELEASE } from './versions.ts';
+import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION, KWOK_VERSION, MINIO_RELEASE, PROMETHEUS_MODULE_VERSION } from './versions.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -12,12 +14,26 @@ export function cacheRoot(): string {
   return join(base, 'huntmaster-testenv');
 }
 
+/**
+ * A tool built from this repository's own Go source has no version: its cache key is a hash of its
+ * go.mod, go.sum and .go files, so an edit rebuilds it.
+ */
+export function sourceHash(dir: string): string {
+  const hash = createHash('sha256');
+  const root = join(REPO_ROOT, dir);
+  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /(^|\/)(go\.mod|go\.sum)$|\.go$/.test(f)).sort();
+  for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(root, f)));
+  return hash.digest('hex').slice(0, 12);
+}
+
 /** One directory per component and version: a version bump never reuses a stale binary. */
 export const binDirs = {
   kubernetes: () => join(cacheRoot(), `kubernetes-${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}`),
   kwok: () => join(cacheRoot(), `kwok-${KWOK_VERSION}`),
   helm: () => join(cacheRoot(), `helm-${HELM_VERSION}-k8s-${KUBERNETES_VERSION}`),
   minio: () => join(cacheRoot(), `minio-${MINIO_RELEASE}`),
+  promtool: () => join(cacheRoot(), `promtool-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool')}`),
+  kindcheck: () => join(cacheRoot(), `kindcheck-${sourceHash('tools/kindcheck')}`),
 };
 
 export const binaries = {
@@ -28,6 +44,11 @@ export const binaries = {
   kwok: () => join(binDirs.kwok(), 'kwok'),
   helm: () => join(binDirs.helm(), 'helm'),
   minio: () => join(binDirs.minio(), 'minio'),
+  promtool: () => join(binDirs.promtool(), 'promtool'),
+  /** Validates kind-config.yaml with kind's v1alpha4 types (tools/kindcheck). */
+  kindcheck: () => join(binDirs.kindcheck(), 'kindcheck'),
+  /** Executes the Tiltfile with Tilt's Starlark interpreter against recording stubs (tools/kindcheck/tiltfile). */
+  tiltfileCheck: () => join(binDirs.kindcheck(), 'tiltfile'),
 };
 
 /** Where running components record their pids, so a later run can reap what a crashed run left. */

@@ -1,0 +1,387 @@
+/**
+ * charts/huntmaster rendered by the harness-built helm (v3.22, told it is Kubernetes 1.35): lint,
+ * every ci/ variant, the values contract (schema, a comment on every key), labels and selectors,
+ * the CRD's single source, the operator Deployment, least-privilege RBAC, and the monitoring gates.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isScalar, isSeq, parse, parseDocument, type YAMLMap } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../../operator/kube/client.ts';
+import { CHART, ciValuesFiles, CRD_SOURCE, find, helm, HELM_TIMEOUT_MS, helmTemplateArgs, one, renderChart, run } from './support.ts';
+
+let helmBin: string;
+beforeAll(async () => {
+  helmBin = await helm();
+}, HELM_TIMEOUT_MS);
+
+const render = (o: Parameters<typeof renderChart>[1] = {}) => renderChart(helmBin, o);
+const SELECTOR_KEYS = ['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name'];
+const LABEL_KEYS = [...SELECTOR_KEYS, 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
+
+describe('Chart.yaml', () => {
+  const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8'));
+
+  it('is apiVersion v2 with kubeVersion, version and appVersion', () => {
+    expect(chart.apiVersion).toBe('v2');
+    expect(chart.kubeVersion).toBe('>=1.29.0-0');
+    expect(chart.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(chart.appVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('has the Artifact Hub annotations of an operator with its CRD', () => {
+    const a = chart.annotations as Record<string, string>;
+    expect(a['artifacthub.io/operator']).toBe('true');
+    expect(a['artifacthub.io/license']).toBe('Apache-2.0');
+    const crds = parse(a['artifacthub.io/crds']!) as Array<Record<string, string>>;
+    const crd = parse(readFileSync(CRD_SOURCE, 'utf8'));
+    expect(crds).toEqual([expect.objectContaining({ kind: 'HuntMasterPlatform', version: 'v1alpha1', name: crd.metadata.name })]);
+    const examples = parse(a['artifacthub.io/crdsExamples']!) as KubeObject[];
+    expect(examples[0]!.kind).toBe('HuntMasterPlatform');
+    const images = parse(a['artifacthub.io/images']!) as Array<{ image: string }>;
+    for (const { image } of images) expect(image.endsWith(`:${chart.appVersion}`), image).toBe(true);
+  });
+});
+
+describe('helm lint --strict and helm template', () => {
+  const variants = [undefined, ...ciValuesFiles()];
+  it('has a ci/ values file for defaults, namespaced watch, monitoring and a platform', () => {
+    expect(ciValuesFiles().map((f) => f.split('/').pop())).toEqual([
+      'default-values.yaml',
+      'monitoring-values.yaml',
+      'namespaced-values.yaml',
+      'platform-values.yaml',
+    ]);
+  });
+
+  it.each(variants.map((f) => [f?.split('/').pop() ?? 'defaults', f]))('%s lints clean and renders', (_name, file) => {
+    const lint = run(helmBin, ['lint', '--strict', CHART, ...(file ? ['-f', file] : [])]);
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    expect(lint.stdout).toContain('0 chart(s) failed');
+    const objects = render({ valuesFiles: file ? [file] : [] });
+    expect(objects.length).toBeGreaterThan(5);
+    for (const o of objects) {
+      const labels = o.metadata.labels ?? {};
+      expect(Object.keys(labels), `${o.kind}/${o.metadata.name}`).toEqual(expect.arrayContaining(LABEL_KEYS));
+      expect(labels['app.kubernetes.io/part-of']).toBe('huntmaster');
+      expect(o.metadata.name.length, o.metadata.name).toBeLessThanOrEqual(63);
+    }
+  });
+
+  it('uses only name, instance and component in selectors', () => {
+    for (const file of [undefined, ...ciValuesFiles()]) {
+      const objects = render({ valuesFiles: file ? [file] : [] });
+      const deployment = one(objects, 'Deployment');
+      expect(Object.keys(deployment.spec.selector.matchLabels).sort()).toEqual(SELECTOR_KEYS);
+      expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+      for (const svc of find(objects, 'Service')) expect(Object.keys((svc as any).spec.selector).sort()).toEqual(SELECTOR_KEYS);
+      for (const sm of find(objects, 'ServiceMonitor'))
+        expect(Object.keys((sm as any).spec.selector.matchLabels).sort()).toEqual(SELECTOR_KEYS);
+    }
+  });
+
+  it('fails on a value outside the schema, at the root or nested, but accepts global', () => {
+    for (const bad of ['bogus=1', 'operator.bogus=1', 'crds.enabled=maybe', 'replicaCount=-1', 'image.pullPolicy=Sometimes']) {
+      const res = run(helmBin, helmTemplateArgs({ set: [bad] }));
+      expect(res.status, bad).not.toBe(0);
+      expect(res.stderr, bad).toMatch(/values don't meet the specifications of the schema|schema/);
+    }
+    expect(render({ set: ['global.imageRegistry=mirror.example', 'global.anything.nested=1'] }).length).toBeGreaterThan(0);
+  });
+});
+
+describe('values.yaml', () => {
+  const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+
+  /** Every key, and whether a comment documents it: above it, after its value, or above its map when it comes first. */
+  function keys(map: YAMLMap, path: string[] = []): Array<{ path: string; commented: boolean }> {
+    return map.items.flatMap((pair, index) => {
+      const p = [...path, String((pair.key as any).value)];
+      const key = pair.key as { commentBefore?: string | null };
+      const value = pair.value as { comment?: string | null; commentBefore?: string | null } | null;
+      const commented = Boolean(
+        key.commentBefore?.trim() ||
+        value?.comment?.trim() ||
+        (isScalar(pair.value) && value?.commentBefore?.trim()) ||
+        (index === 0 && (map.commentBefore?.trim() || (path.length === 0 && doc.commentBefore?.trim()))),
+      );
+      const nested = isMap(pair.value) ? keys(pair.value, p) : [];
+      return [{ path: p.join('.'), commented }, ...nested];
+    });
+  }
+
+  it('has a comment on every key', () => {
+    const all = keys(doc.contents as YAMLMap);
+    expect(all.length).toBeGreaterThan(60);
+    expect(all.filter((k) => !k.commented).map((k) => k.path)).toEqual([]);
+  });
+
+  it('is described by a strict schema whose root allows global', () => {
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.global.type).toBe('object');
+    const strictEverywhere = (s: any, path: string): string[] => {
+      if (s.type !== 'object' || !s.properties) return [];
+      const here = s.additionalProperties === false ? [] : [path];
+      return [...here, ...Object.entries(s.properties).flatMap(([k, v]) => strictEverywhere(v, `${path}.${k}`))];
+    };
+    expect(strictEverywhere(schema, '$')).toEqual([]);
+    const values = doc.toJS();
+    const schemaKeys = (s: any): string[] => Object.keys(s.properties ?? {});
+    expect(Object.keys(values).sort()).toEqual(schemaKeys(schema).sort());
+    for (const key of Object.keys(values)) {
+      if (schema.properties[key].properties && values[key] && typeof values[key] === 'object' && !Array.isArray(values[key])) {
+        for (const nested of Object.keys(values[key])) expect(schemaKeys(schema.properties[key]), `${key}.${nested}`).toContain(nested);
+      }
+    }
+    expect(isSeq(doc.get('imagePullSecrets', true)) || Array.isArray(values.imagePullSecrets)).toBe(true);
+  });
+});
+
+describe('the CRD', () => {
+  const source = parse(readFileSync(CRD_SOURCE, 'utf8'));
+
+  it('is rendered from the copy of crds/ in crds-src/, which is byte-identical to its source', () => {
+    const copy = readFileSync(join(CHART, 'crds-src', 'platform.huntmaster.academy_huntmasterplatforms.yaml'), 'utf8');
+    expect(copy, 'charts/huntmaster/crds-src is stale: run npm run manifests').toBe(readFileSync(CRD_SOURCE, 'utf8'));
+    const crd = one(render(), 'CustomResourceDefinition');
+    expect(isDeepStrictEqual(crd.spec, source.spec)).toBe(true);
+    expect(crd.metadata.name).toBe(source.metadata.name);
+  });
+
+  it('is gated by crds.enabled and kept on uninstall when crds.keep', () => {
+    expect(one(render(), 'CustomResourceDefinition').metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+    expect(
+      one(render({ set: ['crds.keep=false'] }), 'CustomResourceDefinition').metadata.annotations?.['helm.sh/resource-policy'],
+    ).toBeUndefined();
+    expect(find(render({ set: ['crds.enabled=false'] }), 'CustomResourceDefinition')).toEqual([]);
+  });
+
+  it('carries the chart labels so Helm owns it', () => {
+    const crd = one(render(), 'CustomResourceDefinition');
+    expect(crd.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(crd.metadata.labels['app.kubernetes.io/component']).toBe('crd');
+  });
+});
+
+describe('the operator Deployment', () => {
+  const deployment = (o: Parameters<typeof renderChart>[1] = {}) => one(render(o), 'Deployment');
+  const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+  it('probes /livez and /readyz on 8080 and sets resources', () => {
+    const c = deployment().spec.template.spec.containers[0];
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.resources.requests).toEqual({ cpu: '50m', memory: '128Mi' });
+    expect(c.resources.limits.memory).toBeDefined();
+    expect(c.image).toBe('ghcr.io/huntmaster-academy/operator:0.1.0');
+  });
+
+  it('meets the restricted Pod Security Standard', () => {
+    const spec = deployment().spec.template.spec;
+    const c = spec.containers[0];
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+  });
+
+  it('passes the settings the operator reads, POD_NAMESPACE from the downward API', () => {
+    const e = env(deployment());
+    expect(e.POD_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    expect(e).toMatchObject({
+      WATCH_NAMESPACES: '',
+      LEADER_ELECT: 'false',
+      LEADER_ELECTION_ID: 'huntmaster-operator',
+      MAX_CONCURRENT_RECONCILES: '2',
+      HTTP_PORT: '8080',
+      LOG_LEVEL: 'info',
+    });
+    const names = readFileSync(join(CHART, '../../operator/main.ts'), 'utf8');
+    for (const key of Object.keys(e).filter((k) => k !== 'POD_NAMESPACE'))
+      expect(names, `operator/main.ts reads ${key}`).toContain(`${key}:`);
+  });
+
+  it('elects a leader with more than one replica (rolling), and never overlaps two without one (Recreate)', () => {
+    const single = deployment();
+    expect(env(single).LEADER_ELECT).toBe('false');
+    expect(single.spec.strategy).toEqual({ type: 'Recreate' });
+    const two = deployment({ set: ['replicaCount=2'] });
+    expect(env(two).LEADER_ELECT).toBe('true');
+    expect(two.spec.strategy.type).toBe('RollingUpdate');
+    expect(env(deployment({ set: ['leaderElection.enabled=true'] })).LEADER_ELECT).toBe('true');
+  });
+
+  it('watches the listed namespaces', () => {
+    expect(env(deployment({ set: ['watchNamespaces={a,b}'] })).WATCH_NAMESPACES).toBe('a,b');
+  });
+
+  it('uses a digest over a tag, and the image command only when set', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(deployment({ set: [`image.digest=${digest}`] }).spec.template.spec.containers[0].image).toBe(
+      `ghcr.io/huntmaster-academy/operator@${digest}`,
+    );
+    expect(deployment().spec.template.spec.containers[0].command).toBeUndefined();
+  });
+});
+
+describe('RBAC', () => {
+  const EXPECTED_RULES = [
+    { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms'], verbs: ['list', 'watch', 'patch'] },
+    { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms/status'], verbs: ['patch'] },
+    { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms/finalizers'], verbs: ['update'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'delete'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors', 'prometheusrules'], verbs: ['get', 'create', 'patch'] },
+  ];
+
+  it('grants the operator exactly what operator/ uses, cluster-wide by default, and nothing with *', () => {
+    const objects = render();
+    const role = one(objects, 'ClusterRole');
+    expect(role.rules).toEqual(EXPECTED_RULES);
+    expect(JSON.stringify(objects.filter((o) => /Role/.test(o.kind!)))).not.toContain('"*"');
+    const binding = one(objects, 'ClusterRoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'huntmaster-operator', namespace: 'huntmaster-system' }]);
+    expect(one(objects, 'ServiceAccount').metadata.name).toBe('huntmaster-operator');
+    expect(find(objects, 'Role'), 'no Lease access without leader election').toEqual([]);
+  });
+
+  it('names cluster-scoped objects after the release namespace, so releases never collide', () => {
+    const a = one(render({ namespace: 'ns-a' }), 'ClusterRole').metadata.name;
+    const b = one(render({ namespace: 'ns-b' }), 'ClusterRole').metadata.name;
+    expect(a).not.toBe(b);
+  });
+
+  it('uses a Role and RoleBinding per watched namespace instead of a ClusterRole', () => {
+    const objects = render({ set: ['watchNamespaces={team-a,team-b}'] });
+    expect(find(objects, 'ClusterRole')).toEqual([]);
+    expect(find(objects, 'ClusterRoleBinding')).toEqual([]);
+    const roles = find(objects, 'Role') as any[];
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+    for (const r of roles) expect(r.rules).toEqual(EXPECTED_RULES);
+    const bindings = find(objects, 'RoleBinding') as any[];
+    expect(bindings.map((b) => [b.metadata.namespace, b.roleRef.name, b.subjects[0].namespace])).toEqual([
+      ['team-a', 'huntmaster-operator', 'huntmaster-system'],
+      ['team-b', 'huntmaster-operator', 'huntmaster-system'],
+    ]);
+  });
+
+  it('grants the Lease, by name, only in the release namespace and only with leader election', () => {
+    const objects = render({ set: ['replicaCount=2', 'leaderElection.leaseName=my-lease'] });
+    const role = one(objects, 'Role');
+    expect(role.metadata.namespace).toBe('huntmaster-system');
+    expect(role.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['my-lease'], verbs: ['get', 'update'] },
+    ]);
+    expect(one(objects, 'RoleBinding').roleRef.name).toBe(role.metadata.name);
+  });
+
+  it('renders no RBAC with rbac.create=false, and an existing ServiceAccount by name', () => {
+    const objects = render({ set: ['rbac.create=false', 'serviceAccount.create=false', 'serviceAccount.name=theirs'] });
+    expect(objects.filter((o) => /Role|ServiceAccount/.test(o.kind!))).toEqual([]);
+    expect(one(objects, 'Deployment').spec.template.spec.serviceAccountName).toBe('theirs');
+    expect(run(helmBin, helmTemplateArgs({ set: ['serviceAccount.create=false'] })).status).not.toBe(0);
+  });
+});
+
+describe('monitoring', () => {
+  it('renders ServiceMonitor, PrometheusRule and dashboards only when their values say so', () => {
+    const off = render();
+    expect(off.filter((o) => ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'].includes(o.kind!))).toEqual([]);
+    expect(find(off, 'ConfigMap')).toEqual([]);
+    const on = render({ valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')] });
+    expect(find(on, 'ServiceMonitor')).toHaveLength(1);
+    expect(find(on, 'PrometheusRule')).toHaveLength(1);
+    expect(find(on, 'ConfigMap').length).toBeGreaterThanOrEqual(2);
+    // Not gated by .Capabilities: `helm template` knows no monitoring.coreos.com API, and still renders them.
+    const templates = ['servicemonitor.yaml', 'prometheusrule.yaml', 'dashboards.yaml'].map((f) =>
+      readFileSync(join(CHART, 'templates', f), 'utf8'),
+    );
+    for (const t of templates) expect(t).not.toContain('.Capabilities');
+  });
+
+  it('labels them as configured (kube-prometheus-stack selects on release)', () => {
+    const on = render({ valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')] });
+    expect(one(on, 'ServiceMonitor').metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(one(on, 'PrometheusRule').metadata.labels.release).toBe('kube-prometheus-stack');
+    for (const cm of find(on, 'ConfigMap')) expect(cm.metadata.labels!.grafana_dashboard).toBe('1');
+  });
+
+  it('scrapes the operator metrics Service on /metrics, keeping the platform namespace label', () => {
+    const on = render({ set: ['metrics.serviceMonitor.enabled=true'] });
+    const sm = one(on, 'ServiceMonitor');
+    const svc = one(on, 'Service');
+    expect(svc.spec.ports).toEqual([{ name: 'http-metrics', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
+    expect(sm.spec.endpoints).toEqual([
+      { port: 'http-metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true },
+    ]);
+    expect(sm.spec.selector.matchLabels).toEqual(svc.spec.selector);
+    expect(
+      run(helmBin, helmTemplateArgs({ set: ['metrics.serviceMonitor.enabled=true', 'metrics.service.enabled=false'] })).status,
+    ).not.toBe(0);
+  });
+
+  it('alerts on target down, API 5xx ratio, API p99 latency, reconcile errors, work queue depth and platform readiness', () => {
+    const rule = one(render({ valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')] }), 'PrometheusRule');
+    const rules = rule.spec.groups.flatMap((g: any) => g.rules);
+    expect(rules.map((r: any) => r.alert).sort()).toEqual([
+      'HuntMasterApiErrorRatioHigh',
+      'HuntMasterApiLatencyHigh',
+      'HuntMasterOperatorDown',
+      'HuntMasterOperatorReconcileErrors',
+      'HuntMasterOperatorWorkqueueBacklog',
+      'HuntMasterPlatformNotReady',
+      'HuntMasterTargetDown',
+    ]);
+    for (const r of rules) {
+      expect(['critical', 'warning'], r.alert).toContain(r.labels.severity);
+      expect(r.labels.team, 'additionalAlertLabels').toBe('platform');
+      expect(r.annotations.summary, r.alert).toBeTruthy();
+      expect(r.annotations.description, r.alert).toBeTruthy();
+      expect(r.for, r.alert).toMatch(/^\d+m$/);
+    }
+    const expr = (name: string) => rules.find((r: any) => r.alert === name).expr as string;
+    expect(expr('HuntMasterApiLatencyHigh')).toContain('histogram_quantile(0.99');
+    expect(expr('HuntMasterApiErrorRatioHigh')).toContain('status_code=~"5.."');
+    expect(expr('HuntMasterPlatformNotReady')).toContain('hma_platform_ready');
+  });
+});
+
+describe('the platform and helm test', () => {
+  it('renders a HuntMasterPlatform only with platform.enabled, its spec passed through', () => {
+    expect(find(render(), 'HuntMasterPlatform')).toEqual([]);
+    const objects = render({ valuesFiles: [join(CHART, 'ci/platform-values.yaml')] });
+    const cr = one(objects, 'HuntMasterPlatform');
+    expect(cr.metadata).toMatchObject({ name: 'huntmaster', namespace: 'huntmaster-system' });
+    expect(cr.spec).toEqual(parse(readFileSync(join(CHART, 'ci/platform-values.yaml'), 'utf8')).platform.spec);
+    expect(one(render({ set: ['platform.enabled=true'] }), 'HuntMasterPlatform').spec).toEqual({});
+  });
+
+  it('has a helm test hook that calls /readyz on both APIs of the platform', () => {
+    const job = one(render({ set: ['platform.enabled=true', 'platform.name=demo'] }), 'Job');
+    expect(job.metadata.annotations['helm.sh/hook']).toBe('test');
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe('ghcr.io/huntmaster-academy/content-bridge:0.1.0');
+    expect(c.command.slice(0, 3)).toEqual(['node', '--input-type=module', '-e']);
+    expect(c.env[0].value.split(' ')).toEqual([
+      'http://demo-content-bridge.huntmaster-system.svc:8090/readyz',
+      'http://demo-ml-server.huntmaster-system.svc:8010/readyz',
+    ]);
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(find(render({ set: ['tests.enabled=false'] }), 'Job')).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@
 import type { Context, Next } from 'koa';
 import type { Principal } from '../http/routes.ts';
 import { problem } from '../http/problem.ts';
-import { TokenError, verifyAccessToken, type TokenSettings } from './tokens.ts';
+import { cachedVerifier, TokenError, type TokenSettings } from './tokens.ts';
 
 export function bearerToken(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
@@ -19,13 +19,14 @@ export function authenticate(
   isRevoked: (jti: string) => Promise<boolean>,
   opts: { skip?: (ctx: Context) => boolean } = {},
 ) {
+  const verify = cachedVerifier(settings);
   return async (ctx: Context, next: Next) => {
     // Routes authenticated another way (service tokens on webhooks) opt out of user tokens.
     if (opts.skip?.(ctx)) return next();
     const token = bearerToken(ctx);
     if (token) {
       try {
-        const claims = verifyAccessToken(settings, token);
+        const claims = verify(token);
         if (await isRevoked(claims.jti)) throw new TokenError('token revoked');
         const principal: Principal = {
           userId: claims.sub,

@@ -102,3 +102,25 @@ export function verifyAccessToken(settings: TokenSettings, token: string): Acces
     aud: String(payload.aud),
   };
 }
+
+/**
+ * Verification with a small cache of tokens already verified: the same token is presented on every
+ * request of a session, and its signature cannot change. Expiry is still checked on every call;
+ * revocation is the caller's business (it is not a property of the token).
+ */
+export function cachedVerifier(settings: TokenSettings, maxEntries = 10_000) {
+  const verified = new Map<string, AccessClaims>();
+  const verify = (token: string): AccessClaims => {
+    const hit = verified.get(token);
+    if (hit) {
+      if (hit.exp * 1000 > Date.now() - 5000) return hit;
+      verified.delete(token);
+      throw new TokenError('token expired');
+    }
+    const claims = verifyAccessToken(settings, token);
+    if (verified.size >= maxEntries) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+    return claims;
+  };
+  return Object.assign(verify, { size: () => verified.size });
+}

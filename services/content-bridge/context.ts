@@ -7,7 +7,7 @@ import type { Logger } from '../kit/observability/logger.ts';
 import type { ContentBridgeConfig } from './config.ts';
 import type { Mailer } from './auth/mailer.ts';
 import type { RefreshTokens } from './auth/refresh-tokens.ts';
-import type { revocationList } from './auth/revocation.ts';
+import type { revocationList } from '../kit/auth/revocation.ts';
 import type { UsersRepository } from './users/repository.ts';
 
 /** Background work (e.g. the analytics forwarder) started after listen and stopped before the pools close. */

@@ -12,7 +12,7 @@ import { createServiceApp, type ServiceApp } from '../kit/http/app.ts';
 import type { RouteSpec } from '../kit/http/routes.ts';
 import type { Logger } from '../kit/observability/logger.ts';
 import { analyticsRoutes } from './analytics/routes.ts';
-import { revocationCheck } from './auth/revocation.ts';
+import { revocationList } from '../kit/auth/revocation.ts';
 import { authRoutes } from './auth/routes.ts';
 import type { MlServerConfig } from './config.ts';
 import type { MlContext } from './context.ts';
@@ -29,7 +29,7 @@ import { PredictionLog } from './serving/prediction-log.ts';
 import { Predictor } from './serving/predictor.ts';
 import { localRegistryEvents, redisRegistryEvents, type RegistryEvents } from './serving/registry-events.ts';
 import { predictRoutes } from './serving/routes.ts';
-import { simulationRoutes } from './simulation/routes.ts';
+import { simulationRoutes } from '../kit/http/simulation.ts';
 import { TrainingJobs } from './training/jobs.ts';
 import { trainingRoutes } from './training/routes.ts';
 
@@ -142,7 +142,8 @@ export function buildMlServer(opts: BuildOptions): MlServer {
     readDb,
     logger,
     tokens: verifyOnlyTokenSettings(config),
-    isRevoked: revocationCheck(deps.cache, logger),
+    // The Content Bridge writes revocations at logout; this service only reads them.
+    isRevoked: revocationList(deps.cache, logger).isRevoked,
     registry,
     directory,
     models,

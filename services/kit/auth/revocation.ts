@@ -3,9 +3,9 @@
  * If the cache is down, checks fail open: access tokens live 15 minutes, and an outage of Redis
  * must not sign every user out. Logout still revokes the refresh token family in PostgreSQL.
  */
-import type { Cache } from '../../kit/deps/cache.ts';
-import { DependencyUnavailableError } from '../../kit/deps/errors.ts';
-import type { Logger } from '../../kit/observability/logger.ts';
+import type { Cache } from '../deps/cache.ts';
+import { DependencyUnavailableError } from '../deps/errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export function revocationList(cache: Cache, logger: Logger) {
   return {

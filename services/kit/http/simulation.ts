@@ -1,6 +1,6 @@
-/** Error-simulation endpoints, as in the Content Bridge, for exercising clients. Off unless ENABLE_ERROR_SIMULATION. */
-import { problem } from '../../kit/http/problem.ts';
-import { route, type RouteSpec } from '../../kit/http/routes.ts';
+/** The alpha's error-simulation endpoints, for exercising clients' error handling. Each service mounts them only when ENABLE_ERROR_SIMULATION is true. */
+import { problem } from './problem.ts';
+import { route, type RouteSpec } from './routes.ts';
 
 export function simulationRoutes(): RouteSpec[] {
   const simulate = (path: string, summary: string, error: () => Error) =>

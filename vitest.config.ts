@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects, from no dependencies to a whole fake cluster. Each integration tier starts its real
+// Five projects, from no dependencies to a whole fake cluster. Each integration tier starts its real
 // components in a global setup and stops them at the end, whatever the tests did.
 export default defineConfig({
   test: {
@@ -11,7 +11,32 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], globalSetup: ['tests/setup/data-services.ts'] },
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          exclude: ['tests/integration/embedded/**'], // embedded-only: `npm start` needs no real servers
+          globalSetup: ['tests/setup/data-services.ts'],
+        },
+      },
+      {
+        // The same API suites against the embedded drivers (PGlite, in-process cache, filesystem store):
+        // the support helpers pick the drivers from HMA_TEST_DRIVERS. No real servers are started, so
+        // the files that are about the real servers themselves are left out.
+        extends: true,
+        test: {
+          name: 'integration-embedded',
+          include: ['tests/integration/**/*.test.ts'],
+          exclude: [
+            'tests/integration/smoke.test.ts', // talks to the real PostgreSQL, Redis and MinIO directly
+            'tests/integration/drivers-parity.test.ts', // compares PGlite with the real PostgreSQL
+            'tests/integration/content-bridge/dependencies.test.ts', // stops and restarts PostgreSQL and Redis; main.ts with real URLs
+            'tests/integration/content-bridge/content-resilience.test.ts', // stops and restarts Redis, MinIO and PostgreSQL
+            'tests/integration/content-bridge/tracing.test.ts', // spawns main.ts with real URLs and traces pg/ioredis spans
+            'tests/integration/ml-server/resilience.test.ts', // stops and restarts Redis; Redis pub/sub between replicas
+          ],
+          globalSetup: ['tests/setup/embedded.ts'],
+          env: { HMA_TEST_DRIVERS: 'embedded' },
+        },
       },
       {
         extends: true,

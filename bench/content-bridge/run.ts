@@ -1,22 +1,41 @@
 /**
  * Content Bridge benchmark, with raw node:http and koa hello-world baselines measured in the same run.
- * Real PostgreSQL, Redis and MinIO from the test harness; the bridge runs as its own process, the load
- * generator in this one (the machine has 2 cores: one each).
- *   ./node_modules/.bin/node bench/content-bridge/run.ts [--runs 3] [--seconds 5]
+ * Two driver sets, the same scenarios, side by side:
+ * - real: PostgreSQL, Redis and MinIO from the test harness;
+ * - embedded: `HMA_EMBEDDED=true` and no URLs, i.e. PGlite, the in-process cache and the filesystem
+ *   store in the bridge's own process (what `npm start` runs).
+ * The bridge runs as its own process (services/content-bridge/main.ts), the load generator in this one
+ * (the machine has 2 cores: one each).
+ *   ./node_modules/.bin/node bench/content-bridge/run.ts [--runs 3] [--seconds 5] [--modes real,embedded]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import type { Queryable } from '../../services/kit/deps/database.ts';
+import { createPgliteDatabase } from '../../services/kit/deps/embedded/pglite.ts';
+import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
+import { MIGRATIONS_DIR } from '../../services/content-bridge/paths.ts';
 import { freePort, startMinio, startPostgres, startRedis, waitUntil } from '../../tests/harness/index.ts';
 import { REPO_ROOT } from '../../tests/harness/paths.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadResult } from '../lib/load.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    modes: { type: 'string', default: 'real,embedded' },
+  },
+});
 const RUNS = Number(values.runs);
 const DURATION = Number(values.seconds) * 1000;
+type Mode = 'real' | 'embedded';
+const MODES = values.modes.split(',').map((m) => m.trim()) as Mode[];
+if (!MODES.length || MODES.some((m) => m !== 'real' && m !== 'embedded')) throw new Error('--modes takes real, embedded or both');
 
 async function json(url: string, init: RequestInit = {}) {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
@@ -36,9 +55,7 @@ async function startBridge(env: Record<string, string>) {
 }
 
 /** Publishes `n` content items directly in the database (the upload path is not what is measured here). */
-async function seedContent(databaseUrl: string, n: number): Promise<string[]> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
+async function seedContent(db: Queryable, n: number): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO content.content_items (title, content_type, file_path, mime_type, size_bytes, sha256, metadata)
      SELECT 'Tracking lesson ' || g, 'document', 'content/documents/pdf/bench-' || g || '.pdf', 'application/pdf', 1024,
@@ -46,18 +63,24 @@ async function seedContent(databaseUrl: string, n: number): Promise<string[]> {
        FROM generate_series(1, $1) g RETURNING id`,
     [n],
   );
-  await db.end();
   return rows.map((r) => r.id);
 }
 
-type Row = { scenario: string; results: LoadResult[]; baseline?: number };
+type Row = { scenario: string; results: Partial<Record<Mode | 'baseline', LoadResult[]>> };
 
-async function main() {
+interface Target {
+  bridge: { url: string; stop(): void };
+  ids: string[];
+  password: string;
+  close(): Promise<void>;
+}
+
+/** The bridge on real PostgreSQL, Redis and MinIO, with 100 content items. */
+async function realTarget(): Promise<Target> {
   const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
-  const databaseUrl = postgres.url;
   const password = `bench-${randomBytes(8).toString('hex')}`;
   const bridge = await startBridge({
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: postgres.url,
     DATABASE_POOL_SIZE: '20',
     REDIS_URL: redis.url,
     S3_ENDPOINT: minio.endpoint,
@@ -68,89 +91,188 @@ async function main() {
     ADMIN_PASSWORD: password,
     RATE_LIMIT_SCALE: '1000000', // the login scenario measures argon2id, not the limiter
   });
+  const db = new pg.Client({ connectionString: postgres.url });
+  await db.connect();
+  const ids = await seedContent(db, 100);
+  await db.end();
+  return {
+    bridge,
+    ids,
+    password,
+    close: async () => {
+      bridge.stop();
+      await Promise.allSettled([postgres.close(), redis.close(), minio.close()]);
+    },
+  };
+}
+
+/**
+ * The bridge on the embedded drivers: the same main.ts with HMA_EMBEDDED=true and no URLs. PGlite is
+ * single-process, so the content is seeded (same SQL) before the bridge opens the data directory.
+ */
+async function embeddedTarget(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hma-bench-embedded-'));
+  const db = createPgliteDatabase({ dataDir: join(dataDir, 'postgres') });
+  await migrate(db, 'content-bridge', loadMigrations(MIGRATIONS_DIR));
+  const ids = await seedContent(db, 100);
+  await db.close();
+  const password = `bench-${randomBytes(8).toString('hex')}`;
+  const bridge = await startBridge({
+    HMA_EMBEDDED: 'true',
+    HMA_DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_EMAIL: 'bench@huntmaster.test',
+    ADMIN_PASSWORD: password,
+    RATE_LIMIT_SCALE: '1000000',
+  });
+  return {
+    bridge,
+    ids,
+    password,
+    close: async () => {
+      bridge.stop();
+      await waitUntil('embedded bridge stopped', async () => !(await fetch(`${bridge.url}/livez`).catch(() => undefined)), {
+        timeoutMs: 15_000,
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main() {
   const nodeBaseline = await startBaseline('node:http');
   const koaBaseline = await startBaseline('koa');
   const rows: Row[] = [];
+  const bursts: Partial<Record<Mode, number[]>> = {};
+  const row = (scenario: string) => {
+    let r = rows.find((x) => x.scenario === scenario);
+    if (!r) rows.push((r = { scenario, results: {} }));
+    return r;
+  };
+  const measure = async (scenario: string, column: Mode | 'baseline', run: () => Promise<LoadResult>) => {
+    const results: LoadResult[] = [];
+    for (let i = 0; i < RUNS; i++) results.push(await run());
+    row(scenario).results[column] = results;
+  };
   try {
-    const login = await json(`${bridge.url}/auth/login`, {
-      method: 'POST',
-      body: JSON.stringify({ email: 'bench@huntmaster.test', password }),
-    });
-    const token = login.body.access_token as string;
-    const auth = { authorization: `Bearer ${token}` };
-    const ids = await seedContent(databaseUrl, 100);
-    for (const id of ids) await fetch(`${bridge.url}/api/content/${id}`, { headers: auth }); // warm the cache
-
-    const measure = async (scenario: string, run: () => Promise<LoadResult>) => {
-      const results: LoadResult[] = [];
-      for (let i = 0; i < RUNS; i++) results.push(await run());
-      rows.push({ scenario, results });
-    };
-    await measure('baseline: node:http hello world', () => runLoad({ url: nodeBaseline.url, concurrency: 32, durationMs: DURATION }));
-    await measure('baseline: koa hello world', () => runLoad({ url: koaBaseline.url, concurrency: 32, durationMs: DURATION }));
-    await measure('GET /api/content/{id} (cached, authenticated)', () =>
-      runLoad({
-        url: `${bridge.url}/`,
-        path: (i) => `/api/content/${ids[i % ids.length]}`,
-        headers: auth,
-        concurrency: 32,
-        durationMs: DURATION,
-      }),
+    await measure('baseline: node:http hello world', 'baseline', () =>
+      runLoad({ url: nodeBaseline.url, concurrency: 32, durationMs: DURATION }),
     );
-    await measure('POST /auth/token', () =>
-      runLoad({
-        url: `${bridge.url}/auth/token`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token }),
-        concurrency: 32,
-        durationMs: DURATION,
-      }),
-    );
-    await measure('POST /auth/login (argon2id, CPU-bound)', () =>
-      runLoad({
-        url: `${bridge.url}/auth/login`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'bench@huntmaster.test', password }),
-        concurrency: 4,
-        durationMs: DURATION,
-      }),
-    );
-
-    // 100 concurrent content requests, one per item: wall time until all completed.
-    const bursts: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const started = performance.now();
-      const statuses = await Promise.all(
-        ids.map((id) => fetch(`${bridge.url}/api/content/${id}`, { headers: auth }).then((r) => r.status)),
-      );
-      bursts.push(performance.now() - started);
-      if (statuses.some((s) => s !== 200)) throw new Error(`burst failed: ${statuses.filter((s) => s !== 200).length} non-200`);
+    await measure('baseline: koa hello world', 'baseline', () => runLoad({ url: koaBaseline.url, concurrency: 32, durationMs: DURATION }));
+    for (const mode of MODES) {
+      const target = mode === 'real' ? await realTarget() : await embeddedTarget();
+      try {
+        bursts[mode] = await scenarios(mode, target, measure);
+      } finally {
+        await target.close();
+      }
     }
-
-    const base = median(rows[0]!.results.map((r) => r.rps));
-    console.log(
-      `\nMachine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    );
-    console.log(`Date: ${new Date().toISOString().slice(0, 10)}; ${RUNS} runs of ${DURATION / 1000} s each; medians.\n`);
-    console.log('| Scenario | req/s (median) | p50 ms | p99 ms | vs node:http | errors |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    for (const row of rows) {
-      const rps = median(row.results.map((r) => r.rps));
-      console.log(
-        `| ${row.scenario} | ${rps.toFixed(0)} | ${median(row.results.map((r) => r.p50Ms)).toFixed(2)} | ${median(row.results.map((r) => r.p99Ms)).toFixed(2)} | ${(rps / base).toFixed(2)} | ${row.results.reduce((n, r) => n + r.errors, 0)} |`,
-      );
-    }
-    console.log(
-      `| 100 concurrent GET /api/content/{id}, all completed | wall time ${median(bursts).toFixed(0)} ms (runs: ${bursts.map((b) => b.toFixed(0)).join(', ')}) | | | | |`,
-    );
+    print(rows, bursts);
   } finally {
-    bridge.stop();
     nodeBaseline.stop();
     koaBaseline.stop();
-    await Promise.allSettled([postgres.close(), redis.close(), minio.close()]);
   }
+}
+
+async function scenarios(
+  mode: Mode,
+  target: Target,
+  measure: (scenario: string, column: Mode, run: () => Promise<LoadResult>) => Promise<void>,
+): Promise<number[]> {
+  const { bridge, ids, password } = target;
+  const login = await json(`${bridge.url}/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ email: 'bench@huntmaster.test', password }),
+  });
+  const token = login.body.access_token as string;
+  const auth = { authorization: `Bearer ${token}` };
+  for (const id of ids) await fetch(`${bridge.url}/api/content/${id}`, { headers: auth }); // warm the cache
+
+  await measure('GET /api/content/{id} (cached, authenticated)', mode, () =>
+    runLoad({
+      url: `${bridge.url}/`,
+      path: (i) => `/api/content/${ids[i % ids.length]}`,
+      headers: auth,
+      concurrency: 32,
+      durationMs: DURATION,
+    }),
+  );
+  await measure('POST /auth/token', mode, () =>
+    runLoad({
+      url: `${bridge.url}/auth/token`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+      concurrency: 32,
+      durationMs: DURATION,
+    }),
+  );
+  await measure('GET /api/content/search?q=tracking (full text, uncached)', mode, () =>
+    runLoad({
+      url: `${bridge.url}/`,
+      path: (i) => `/api/content/search?q=tracking&limit=${1 + (i % 20)}`,
+      headers: auth,
+      concurrency: 32,
+      durationMs: DURATION,
+    }),
+  );
+  await measure('POST /auth/login (argon2id, CPU-bound)', mode, () =>
+    runLoad({
+      url: `${bridge.url}/auth/login`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'bench@huntmaster.test', password }),
+      concurrency: 4,
+      durationMs: DURATION,
+    }),
+  );
+
+  // 100 concurrent content requests, one per item: wall time until all completed.
+  const bursts: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now();
+    const statuses = await Promise.all(ids.map((id) => fetch(`${bridge.url}/api/content/${id}`, { headers: auth }).then((r) => r.status)));
+    bursts.push(performance.now() - started);
+    if (statuses.some((s) => s !== 200)) throw new Error(`burst failed: ${statuses.filter((s) => s !== 200).length} non-200`);
+  }
+
+  return bursts;
+}
+
+function print(rows: Row[], bursts: Partial<Record<Mode, number[]>>) {
+  const base = median(rows[0]!.results.baseline!.map((r) => r.rps));
+  console.log(
+    `\nMachine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    `Date: ${new Date().toISOString().slice(0, 10)}; ${RUNS} runs of ${DURATION / 1000} s each; medians; "x" = ratio to node:http.\n`,
+  );
+  const columns: Array<Mode | 'baseline'> = ['baseline', ...MODES];
+  const title: Record<Mode | 'baseline', string> = {
+    baseline: 'baseline',
+    real: 'real (PostgreSQL, Redis, MinIO)',
+    embedded: 'embedded (PGlite, in-process, files)',
+  };
+  const modeCols = MODES.map((m) => `${title[m]}: req/s (x) p50/p99 ms`);
+  console.log(`| Scenario | ${['baseline req/s', ...modeCols].join(' | ')} | errors |`);
+  console.log(`| --- | ${columns.map(() => '---').join(' | ')} | --- |`);
+  for (const r of rows) {
+    const cells = columns.map((c) => {
+      const results = r.results[c];
+      if (!results) return '';
+      const rps = median(results.map((x) => x.rps));
+      if (c === 'baseline') return rps.toFixed(0);
+      return `${rps.toFixed(0)} (${(rps / base).toFixed(2)}) ${median(results.map((x) => x.p50Ms)).toFixed(1)}/${median(results.map((x) => x.p99Ms)).toFixed(1)}`;
+    });
+    const errors = Object.values(r.results)
+      .flat()
+      .reduce((n, x) => n + (x?.errors ?? 0), 0);
+    console.log(`| ${r.scenario} | ${cells.join(' | ')} | ${errors} |`);
+  }
+  const burstCells = MODES.map((m) =>
+    bursts[m] ? `${median(bursts[m]).toFixed(0)} ms (runs: ${bursts[m].map((b) => b.toFixed(0)).join(', ')})` : '',
+  );
+  console.log(`| 100 concurrent GET /api/content/{id}, wall time until all completed | | ${burstCells.join(' | ')} | |`);
 }
 
 await main();

@@ -3,6 +3,7 @@
  * line naming the variable; `exitOnConfigError` turns that into a non-zero exit.
  */
 import { z } from 'zod';
+import { envBoolean } from './config-helpers.ts';
 
 export class ConfigError extends Error {}
 
@@ -37,6 +38,16 @@ export const commonEnv = {
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .default('huntmaster-storage'),
   S3_REGION: z.string().default('us-east-1'),
+  /**
+   * Embedded fallbacks (docs/local.md): with HMA_EMBEDDED=true (what `npm start` sets), a missing
+   * DATABASE_URL means PGlite, a missing REDIS_URL an in-process cache and a missing S3_ENDPOINT a
+   * filesystem store, each under HMA_DATA_DIR. Off by default, so a production config that forgets a
+   * URL still fails at startup instead of quietly keeping its data in a pod's filesystem.
+   */
+  HMA_EMBEDDED: envBoolean(false),
+  HMA_DATA_DIR: z.string().min(1).default('.hma-data'),
+  /** HMAC key of the filesystem store's presigned URLs; generated once into HMA_DATA_DIR when unset. */
+  OBJECT_URL_SECRET: z.string().min(32, 'must be at least 32 bytes').optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 bytes for HS256').optional(),
   JWT_PRIVATE_KEY_FILE: z.string().optional(),
   JWT_PUBLIC_KEY_FILE: z.string().optional(),

@@ -1,10 +1,8 @@
 /** Content against real PostgreSQL, Redis and MinIO: uploads, reads, cache, metadata, search, manifest, delete. */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import * as Minio from 'minio';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheKeys, connectSql, incompleteUploads, listObjectKeys, type SqlClient } from '../support/drivers.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type Client } from '../support/http.ts';
 
@@ -56,20 +54,10 @@ describe('content', () => {
   let admin: string;
   let instructor: { token: string; userId: string };
   let student: { token: string; userId: string };
-  let minio: Minio.Client;
-  let sql: pg.Client;
-  let redis: Redis;
+  let sql: SqlClient;
 
-  const keys = async () => {
-    const names: string[] = [];
-    for await (const o of minio.listObjectsV2(tb.bucket, '', true)) if (o.name) names.push(o.name);
-    return names.sort();
-  };
-  const incomplete = async () => {
-    const uploads: string[] = [];
-    for await (const u of minio.listIncompleteUploads(tb.bucket, '', true)) uploads.push(u.key);
-    return uploads;
-  };
+  const keys = () => listObjectKeys(tb.bucket);
+  const incomplete = () => incompleteUploads(tb.deps.store);
   const rowCount = async () => Number((await sql.query('SELECT count(*) FROM content.content_items')).rows[0].count);
   const requestsLogged = (path: string) =>
     tb.logLines.filter((l) => l.includes(`"path":"${path}"`) && l.includes('"msg":"request"')).length;
@@ -86,16 +74,10 @@ describe('content', () => {
     admin = (await api.post('/auth/login', { username: 'admin', password: tb.adminCredentials.password })).body.access_token;
     instructor = await signUp(api, { username: 'instructor1', adminToken: admin, roles: ['instructor'] });
     student = await signUp(api, { username: 'student1' });
-    const { endpoint, accessKey, secretKey } = inject('minio');
-    const url = new URL(endpoint);
-    minio = new Minio.Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey, secretKey });
-    sql = new pg.Client({ connectionString: tb.databaseUrl });
-    await sql.connect();
-    redis = new Redis(inject('redisUrl'));
+    sql = await connectSql(tb.databaseUrl);
   });
 
   afterAll(async () => {
-    redis?.disconnect();
     await sql?.end();
     await tb?.close();
   });
@@ -345,7 +327,7 @@ describe('content', () => {
       const c = await uploadPdf('Cached item');
       const first = await api.get(`/api/content/${c.content_id}`, student.token);
       expect(first.headers.get('x-cache')).toBe('miss');
-      const cachedKeys = await redis.keys(`${tb.bucket}:content:${c.content_id}:doc:*`);
+      const cachedKeys = await cacheKeys(`${tb.bucket}:`, `content:${c.content_id}:doc:*`);
       expect(cachedKeys).toHaveLength(1);
 
       // Change the row behind the cache's back: a cached read still shows the old title.

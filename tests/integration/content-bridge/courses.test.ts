@@ -1,7 +1,7 @@
 /** Courses: ordered items and prerequisites, against real PostgreSQL, Redis and MinIO. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSql, type SqlClient } from '../support/drivers.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type ApiResponse, type Client } from '../support/http.ts';
 
@@ -11,7 +11,7 @@ describe('courses', () => {
   let admin: string;
   let instructor: string;
   let student: string;
-  let sql: pg.Client;
+  let sql: SqlClient;
 
   async function item(title: string): Promise<string> {
     const form = new FormData();
@@ -30,8 +30,7 @@ describe('courses', () => {
     admin = (await api.post('/auth/login', { username: 'admin', password: tb.adminCredentials.password })).body.access_token;
     instructor = (await signUp(api, { username: 'teacher', adminToken: admin, roles: ['instructor'] })).token;
     student = (await signUp(api, { username: 'learner' })).token;
-    sql = new pg.Client({ connectionString: tb.databaseUrl });
-    await sql.connect();
+    sql = await connectSql(tb.databaseUrl);
   });
 
   afterAll(async () => {

@@ -3,10 +3,11 @@
  *
  * - What is cached: the item without its presigned URLs (`ContentDoc`); URLs are signed fresh on every
  *   response (signing is a local HMAC), so a cached entry can never hand out an expired URL.
- * - Invalidation: every write sets `content:<id>:gen` to a new random value; documents live under
- *   `content:<id>:doc:<gen>`. A reader that loaded the old row from Postgres just before a write can
- *   only store it under the old generation, which no later reader looks at, so a slow reader cannot
- *   re-poison the cache after an invalidation (the race a plain DEL has).
+ * - Invalidation: every write sets `content:<id>:gen` to a new random value; a document is stored at
+ *   `content:<id>:doc` together with the generation it was read under, and both keys are read in one
+ *   round trip. A reader that loaded the old row just before a write stores it under the old
+ *   generation, which no later reader accepts, so a slow reader cannot re-poison the cache after an
+ *   invalidation (the race a plain DEL has).
  * - Redis down: every cache call may throw DependencyUnavailableError; reads fall back to Postgres and
  *   writes skip invalidation with a warning (entries expire after CONTENT_CACHE_TTL_SECONDS anyway).
  */
@@ -17,7 +18,13 @@ import type { Logger } from '../../kit/observability/logger.ts';
 import type { ContentDoc } from './model.ts';
 
 export const genKey = (id: string) => `content:${id}:gen`;
-export const docKey = (id: string, gen: string) => `content:${id}:doc:${gen}`;
+export const docKey = (id: string) => `content:${id}:doc`;
+
+/** A cached document remembers the generation it was read under; it is valid only while that is current. */
+interface Entry {
+  gen: string;
+  doc: ContentDoc;
+}
 
 export function contentCache(cache: Cache, logger: Logger, ttlSeconds: number) {
   // A generation must outlive every document stored under the previous one.
@@ -36,14 +43,19 @@ export function contentCache(cache: Cache, logger: Logger, ttlSeconds: number) {
   return {
     /** The item from the cache, or from `load` (then cached). `hit` tells which. */
     async read(id: string, load: () => Promise<ContentDoc | undefined>): Promise<{ doc: ContentDoc | undefined; hit: boolean }> {
-      const gen = await soft('get-generation', () => cache.get(genKey(id)));
-      if (gen !== undefined) {
-        const cached = await soft('get', () => cache.get(docKey(id, gen ?? '0')));
-        if (cached) return { doc: JSON.parse(cached) as ContentDoc, hit: true };
+      // One round trip for both the generation and the document.
+      const pair = await soft('get', () => cache.getMany([genKey(id), docKey(id)]));
+      const gen = pair ? (pair[0] ?? '0') : undefined;
+      if (pair?.[1]) {
+        const entry = JSON.parse(pair[1]) as Entry;
+        if (entry.gen === gen) return { doc: entry.doc, hit: true };
       }
       const doc = await load();
       // Only when the generation was read: otherwise Redis was down and nothing should be stored.
-      if (doc && gen !== undefined) await soft('set', () => cache.set(docKey(id, gen ?? '0'), JSON.stringify(doc), ttlSeconds));
+      if (doc && gen !== undefined) {
+        const entry: Entry = { gen, doc };
+        await soft('set', () => cache.set(docKey(id), JSON.stringify(entry), ttlSeconds));
+      }
       return { doc, hit: false };
     },
     /** Makes every cached copy of these items unreachable. Call after the database write committed. */

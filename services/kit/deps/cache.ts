@@ -10,6 +10,8 @@ import { withTimeout } from './database.ts';
 export interface Cache {
   readonly driver: string;
   get(key: string): Promise<string | null>;
+  /** Several keys in one round trip. */
+  getMany(keys: string[]): Promise<Array<string | null>>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Sets only when absent; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
@@ -52,6 +54,7 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
   return {
     driver: 'redis',
     get: (key) => call(() => redis.get(key)),
+    getMany: (keys) => call(() => (keys.length ? redis.mget(...keys) : Promise.resolve([]))),
     set: (key, value, ttl) => call(async () => void (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl))))),
     setIfAbsent: (key, value, ttl) => call(async () => (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK'),
     del: (...keys) => call(async () => void (keys.length ? await redis.del(...keys) : 0)),

@@ -31,6 +31,7 @@ export interface ServiceApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const UNLOGGED_PATHS = new Set(['/livez', '/readyz', '/healthz', '/metrics']);
 
 export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   const app = new Koa({ proxy: true });
@@ -40,6 +41,7 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
 
   // Koa's default handler prints stack traces; the error middleware already logged what matters.
   app.silent = true;
+  const accessLog = opts.logger.isLevelEnabled('info');
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
@@ -47,14 +49,16 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    const log = opts.logger.child({ request_id: requestId });
-    ctx.state.log = log;
+    // The per-request child logger is built only if a handler logs: most requests never do.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= opts.logger.child({ request_id: requestId })), enumerable: true });
     const started = performance.now();
     try {
       await next();
     } finally {
-      if (!['/livez', '/readyz', '/healthz', '/metrics'].includes(ctx.path)) {
-        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      if (accessLog && !UNLOGGED_PATHS.has(ctx.path)) {
+        const ms = Math.round(performance.now() - started);
+        opts.logger.info({ request_id: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
       }
     }
   });

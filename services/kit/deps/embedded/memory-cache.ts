@@ -80,6 +80,10 @@ export function createMemoryCache(opts: MemoryCacheOptions = {}): MemoryCache {
       guard();
       return live(key)?.value ?? null;
     },
+    async getMany(keys) {
+      guard();
+      return keys.map((key) => live(key)?.value ?? null);
+    },
     async set(key, value, ttlSeconds) {
       guard();
       store(key, { value, expiresAt: now() + ttlMs(ttlSeconds) });

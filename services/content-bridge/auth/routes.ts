@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
-import { signAccessToken, TokenError, verifyAccessToken } from '../../kit/auth/tokens.ts';
+import { cachedVerifier, signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
 import { bearerToken } from '../../kit/auth/authenticate.ts';
 import { problem } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
@@ -55,6 +55,7 @@ export async function issueTokenPair(app: AppContext, user: UserRow) {
 
 export function authRoutes(app: AppContext): RouteSpec[] {
   const clientIp = (ip: string) => ip || 'unknown';
+  const verifyToken = cachedVerifier(app.tokens);
   return [
     route({
       method: 'post',
@@ -179,9 +180,9 @@ export function authRoutes(app: AppContext): RouteSpec[] {
         };
         if (!token) return invalid('no token given');
         try {
-          const claims = verifyAccessToken(app.tokens, token);
+          const claims = verifyToken(token);
           if (await app.revocation.isRevoked(claims.jti)) return invalid('token revoked');
-          const user = await app.users.findById(claims.sub);
+          const user = await app.users.findByIdFresh(claims.sub);
           if (!user) return invalid('unknown user');
           ctx.set('Cache-Control', 'no-store');
           ctx.body = { valid: true, user: toUser(user), roles: claims.roles, exp: claims.exp };
@@ -246,6 +247,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
           return reset.user_id;
         });
         if (!changed) throw problem.badRequest('The reset token is invalid, used or expired');
+        app.users.forget(changed);
         ctx.status = 204;
       },
     }),

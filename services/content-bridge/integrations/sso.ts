@@ -81,6 +81,7 @@ export function ssoRoutes(app: AppContext): RouteSpec[] {
            sync_status = 'synced', last_synced = now(), last_login = now(), updated_at = now() WHERE id = $1`,
         [existing.id, JSON.stringify(claims.profile ?? {}), claims.roles ? JSON.stringify(claims.roles) : null, claims.email],
       );
+      app.users.forget(existing.id);
       return (await app.users.findById(existing.id))!;
     }
     const created = await app.users.create({

@@ -98,10 +98,11 @@ async function applyContentEvent(app: AppContext, tx: Queryable, event: z.infer<
   return undefined;
 }
 
-async function applyUserEvent(tx: Queryable, event: z.infer<typeof userEvent>): Promise<void> {
+async function applyUserEvent(app: AppContext, tx: Queryable, event: z.infer<typeof userEvent>): Promise<void> {
   const c = event.changes;
   if (event.event_type === 'user_deleted') {
-    await tx.query('DELETE FROM users.users WHERE external_user_id = $1', [event.user_id]);
+    const { rows } = await tx.query<{ id: string }>('DELETE FROM users.users WHERE external_user_id = $1 RETURNING id', [event.user_id]);
+    for (const row of rows) app.users.forget(row.id);
     return;
   }
   const { rows } = await tx.query<{ id: string }>('SELECT id FROM users.users WHERE external_user_id = $1', [event.user_id]);
@@ -124,6 +125,7 @@ async function applyUserEvent(tx: Queryable, event: z.infer<typeof userEvent>): 
      WHERE id = $1`,
     [rows[0].id, c.profile ? JSON.stringify(c.profile) : null, c.email ?? null, c.roles ? JSON.stringify(c.roles) : null],
   );
+  app.users.forget(rows[0].id);
 }
 
 export function webhookRoutes(app: AppContext): RouteSpec[] {
@@ -207,7 +209,7 @@ export function webhookRoutes(app: AppContext): RouteSpec[] {
       body: { stream: 'application/json', description: 'A user event: {event_type, user_id, timestamp, changes}' },
       responses: { 200: { description: 'Applied, or a duplicate delivery' } },
       handler: handle(['user-management'], userEvent, async (tx, e) => {
-        await applyUserEvent(tx, e);
+        await applyUserEvent(app, tx, e);
         return undefined;
       }),
     }),

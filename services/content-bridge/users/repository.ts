@@ -7,11 +7,31 @@ const COLUMNS = 'id, external_user_id, username, email, password_hash, profile_d
 
 export class DuplicateUserError extends Error {}
 
+/** How long `findByIdFresh` may reuse a row: token validation asks for the same few users all the time. */
+export const USER_CACHE_MS = 2000;
+
 export function usersRepository(db: Queryable) {
+  const recent = new Map<string, { row: UserRow; until: number }>();
+  const forget = (id: string) => recent.delete(id);
   return {
+    /** Drops a cached row after a write that bypassed this repository. */
+    forget,
     async findById(id: string): Promise<UserRow | undefined> {
       const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users.users WHERE id = $1`, [id]);
       return rows[0];
+    },
+    /**
+     * The row, reused for up to USER_CACHE_MS. Writes through this repository forget it at once;
+     * writes elsewhere (another replica, a webhook) show within that bound.
+     */
+    async findByIdFresh(id: string): Promise<UserRow | undefined> {
+      const hit = recent.get(id);
+      if (hit && hit.until > Date.now()) return hit.row;
+      const row = await this.findById(id);
+      if (recent.size >= 10_000) recent.delete(recent.keys().next().value!);
+      if (row) recent.set(id, { row, until: Date.now() + USER_CACHE_MS });
+      else recent.delete(id);
+      return row;
     },
     async findByLogin(login: { username?: string | undefined; email?: string | undefined }): Promise<UserRow | undefined> {
       const { rows } = login.email
@@ -51,6 +71,7 @@ export function usersRepository(db: Queryable) {
       }
     },
     async update(id: string, changes: { profile?: Profile; roles?: Role[]; email?: string }): Promise<UserRow | undefined> {
+      forget(id);
       try {
         const { rows } = await db.query<UserRow>(
           `UPDATE users.users SET
@@ -73,9 +94,11 @@ export function usersRepository(db: Queryable) {
       }
     },
     async setPassword(id: string, passwordHash: string): Promise<void> {
+      forget(id);
       await db.query('UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
     },
     async touchLogin(id: string): Promise<void> {
+      forget(id);
       await db.query('UPDATE users.users SET last_login = now() WHERE id = $1', [id]);
     },
     async anyAdmin(): Promise<boolean> {

@@ -200,6 +200,16 @@ describe('access tokens', () => {
     expect((await api.post('/auth/token', { token: good })).status).toBe(200);
   });
 
+  it('shows a role change in /auth/token at once (the short user cache forgets on write)', async () => {
+    const admin = await api.post('/auth/login', { username: 'admin', password: bridge.adminCredentials.password });
+    expect((await api.post('/auth/token', { token: user.token })).body.user.roles).toEqual(['student']);
+    expect((await api.put(`/api/users/${user.userId}`, { roles: ['student', 'instructor'] }, admin.body.access_token)).status).toBe(200);
+    const after = await api.post('/auth/token', { token: user.token });
+    expect(after.body.user.roles).toEqual(['student', 'instructor']);
+    expect(after.body.roles).toEqual(['student']); // the token's own claims are what they were when it was issued
+    await api.put(`/api/users/${user.userId}`, { roles: ['student'] }, admin.body.access_token);
+  });
+
   it('revokes the access token at logout, until it would have expired', async () => {
     const session = await api.post('/auth/login', { username: 'token_tester', password: user.password });
     const token = session.body.access_token as string;

@@ -3,22 +3,14 @@
  * learning event and a course-progress update. Both run inside the transaction that finalises the
  * attempt, so a result is never final without its event and progress (and vice versa).
  *
- * Learning events. The learning-events store (`content.learning_events`, analytics/) is built
- * elsewhere, so this module does not import its code; it talks to a `LearningEventSink`:
- * - `outboxLearningEventSink` (the default) always writes the event to
- *   `content.assessment_events_outbox` (owned here, unique per event type and attempt). When
- *   `content.learning_events` exists (`to_regclass`), it also inserts the event there inside a
- *   SAVEPOINT, in the learning-events API's normalised shape (`toSpecEvent`: event_id = attempt id,
- *   data.score = percentage, the rest under data.custom_fields, body_hash = SHA-256 of its canonical
- *   JSON), filling whichever of the columns in FORWARD_COLUMNS the table has, and marks the outbox
- *   row `forwarded_at`. If that insert fails (a shape it cannot fill), the savepoint is rolled back,
- *   a warning is logged and the outbox row stays unforwarded for a relay; the submission itself
- *   never fails because of it.
- * - CAVEAT: that plain INSERT bypasses the analytics writer, which folds each new event into its
- *   aggregates (analytics_summaries etc.) in the same statement. Until this is wired to the writer,
- *   assessment events reach learning_events (and its forwarder) but not those aggregates. To wire it:
- *   pass `assessmentRoutes(context, { sink })` a sink whose `record(tx, e)` runs the analytics
- *   writer's insert (INSERT_EVENTS_SQL with one row built from `toSpecEvent(e)`) on the same `tx`.
+ * Learning events go through a `LearningEventSink`. The default, `outboxLearningEventSink`, writes the
+ * event to `content.assessment_events_outbox` (owned here, unique per event type and attempt) and, in a
+ * SAVEPOINT, through the learning-events writer's own statement (`INSERT_EVENTS_SQL`), so the event
+ * lands in `content.learning_events` and is folded into the analytics summaries exactly like events
+ * posted to /api/analytics/events. Its shape is the API's (`toSpecEvent`: event_id = attempt id,
+ * data.score = percentage, the rest under data.custom_fields, body_hash = SHA-256 of its canonical
+ * JSON). If that insert fails, the savepoint is rolled back, a warning is logged and the outbox row
+ * stays unforwarded; the submission itself never fails because of it.
  *
  * Course progress (`recordCourseProgress`): when the assessment's `metadata.course_id` is set,
  * every published content item of that course with `content_type = 'assessment'` and
@@ -29,6 +21,7 @@
  * re-checked here: the assessment's prerequisites were enforced when the attempt started.
  */
 import { createHash } from 'node:crypto';
+import { INSERT_EVENTS_SQL } from '../analytics/writer.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 
@@ -56,20 +49,6 @@ export interface LearningEventSink {
   /** Records `event` in the caller's transaction `tx`. */
   record(tx: Queryable, event: LearningEvent): Promise<void>;
 }
-
-/** Columns of content.learning_events this sink knows how to fill; it uses those the table has. */
-const FORWARD_COLUMNS = [
-  'event_id',
-  'event_type',
-  'user_id',
-  'course_id',
-  'content_id',
-  'event_data',
-  'context_data',
-  'occurred_at',
-  'body_hash',
-  'source',
-] as const;
 
 export function outboxLearningEventSink(logger?: Logger): LearningEventSink {
   return {
@@ -126,33 +105,24 @@ export function toSpecEvent(event: LearningEvent) {
 }
 
 async function forwardToLearningEvents(tx: Queryable, event: LearningEvent, outboxId: string, logger?: Logger): Promise<void> {
-  const { rows } = await tx.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns
-      WHERE to_regclass('content.learning_events') IS NOT NULL
-        AND table_schema = 'content' AND table_name = 'learning_events'`,
-  );
-  const present = new Set(rows.map((r) => r.column_name));
-  if (!present.has('event_type') || !present.has('user_id')) return; // no store (yet): the outbox keeps the event
   const spec = toSpecEvent(event);
-  const values: Record<(typeof FORWARD_COLUMNS)[number], unknown> = {
+  const values = {
     event_id: event.event_id,
     event_type: event.event_type,
     user_id: event.user_id,
     course_id: event.course_id,
     content_id: event.content_id,
-    event_data: JSON.stringify(spec.data),
-    context_data: JSON.stringify({}),
+    event_data: spec.data,
+    context_data: {},
     occurred_at: event.occurred_at,
     body_hash: createHash('sha256').update(canonicalJson(spec)).digest('hex'),
     source: 'api',
   };
-  const columns = FORWARD_COLUMNS.filter((c) => present.has(c));
   await tx.query('SAVEPOINT assessment_event_forward');
   try {
-    await tx.query(
-      `INSERT INTO content.learning_events (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`,
-      columns.map((c) => values[c]),
-    );
+    // The learning-events writer's own statement: it inserts the event and folds it into the
+    // analytics summaries in one go, exactly as events posted to /api/analytics/events are.
+    await tx.query(INSERT_EVENTS_SQL, [JSON.stringify([{ ...values, session_id: null, submitted_by: null }])]);
     await tx.query('UPDATE content.assessment_events_outbox SET forwarded_at = now() WHERE id = $1', [outboxId]);
     await tx.query('RELEASE SAVEPOINT assessment_event_forward');
   } catch (err) {

@@ -22,45 +22,45 @@ const event: LearningEvent = {
 };
 
 /** A fake transaction: answers by the first matching pattern and records every statement. */
-function fakeTx(opts: { columns?: string[]; alreadyRecorded?: boolean; failInsert?: boolean }) {
+function fakeTx(opts: { alreadyRecorded?: boolean; failInsert?: boolean } = {}) {
   const log: Array<{ sql: string; params: unknown[] | undefined }> = [];
   const tx: Queryable = {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
       log.push({ sql: sql.replace(/\s+/g, ' ').trim(), params });
       const rows = (r: unknown[]) => ({ rows: r as R[], rowCount: r.length });
       if (sql.includes('INSERT INTO content.assessment_events_outbox')) return rows(opts.alreadyRecorded ? [] : [{ id: '7' }]);
-      if (sql.includes('information_schema.columns')) return rows((opts.columns ?? []).map((c) => ({ column_name: c })));
-      if (sql.includes('INSERT INTO content.learning_events') && opts.failInsert) throw new Error('null value in column "body_hash"');
+      if (sql.includes('jsonb_to_recordset') && opts.failInsert) throw new Error('null value in column "body_hash"');
       return rows([]);
     },
   };
   return { tx, log, statements: () => log.map((l) => l.sql.split(' ').slice(0, 3).join(' ')) };
 }
 
-describe('outboxLearningEventSink', () => {
-  it('keeps the event in the outbox when there is no learning-events table', async () => {
-    const { tx, statements } = fakeTx({});
-    await outboxLearningEventSink().record(tx, event);
-    expect(statements()).toEqual(['INSERT INTO content.assessment_events_outbox', 'SELECT column_name FROM']);
-  });
+/** The one row handed to the learning-events writer's statement. */
+const forwardedRow = (log: Array<{ sql: string; params: unknown[] | undefined }>) => {
+  const insert = log.find((l) => l.sql.includes('jsonb_to_recordset'))!;
+  return (JSON.parse(insert.params![0] as string) as Array<Record<string, unknown>>)[0]!;
+};
 
-  it('copies the event into learning_events with the columns the table has, and marks it forwarded', async () => {
-    const { tx, log, statements } = fakeTx({
-      columns: ['id', 'event_id', 'event_type', 'user_id', 'event_data', 'occurred_at', 'body_hash', 'created_at'],
-    });
+describe('outboxLearningEventSink', () => {
+  it('records the event in the outbox, then through the learning-events writer, and marks it forwarded', async () => {
+    const { tx, log, statements } = fakeTx();
     await outboxLearningEventSink().record(tx, event);
     expect(statements()).toEqual([
       'INSERT INTO content.assessment_events_outbox',
-      'SELECT column_name FROM',
       'SAVEPOINT assessment_event_forward',
-      'INSERT INTO content.learning_events',
+      'WITH input AS',
       'UPDATE content.assessment_events_outbox SET',
       'RELEASE SAVEPOINT assessment_event_forward',
     ]);
-    const insert = log[3]!;
-    expect(insert.sql).toContain('(event_id, event_type, user_id, event_data, occurred_at, body_hash)');
-    expect(insert.params!.slice(0, 3)).toEqual([event.event_id, 'assessment_complete', event.user_id]);
-    expect(JSON.parse(insert.params![3] as string)).toEqual({
+    const row = forwardedRow(log);
+    expect(row).toMatchObject({
+      event_id: event.event_id,
+      event_type: 'assessment_complete',
+      user_id: event.user_id,
+      course_id: event.course_id,
+    });
+    expect(row.event_data).toEqual({
       score: 80,
       custom_fields: {
         assessment_id: event.data.assessment_id,
@@ -72,37 +72,36 @@ describe('outboxLearningEventSink', () => {
         attempt_number: 1,
       },
     });
-    expect(insert.params![5]).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.body_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('hashes the same event the same way whatever the key order', async () => {
-    const a = fakeTx({ columns: ['event_type', 'user_id', 'body_hash'] });
-    const b = fakeTx({ columns: ['event_type', 'user_id', 'body_hash'] });
+    const a = fakeTx();
+    const b = fakeTx();
     await outboxLearningEventSink().record(a.tx, event);
     await outboxLearningEventSink().record(b.tx, {
       ...event,
       data: Object.fromEntries(Object.entries(event.data).reverse()) as LearningEvent['data'],
     });
-    expect(a.log[3]!.params![2]).toBe(b.log[3]!.params![2]);
+    expect(forwardedRow(a.log).body_hash).toBe(forwardedRow(b.log).body_hash);
   });
 
   it('rolls back to the savepoint and keeps the outbox row unforwarded when the copy fails', async () => {
     const warnings: unknown[] = [];
     const logger = { warn: (...args: unknown[]) => warnings.push(args) } as never;
-    const { tx, statements } = fakeTx({ columns: ['event_type', 'user_id'], failInsert: true });
+    const { tx, statements } = fakeTx({ failInsert: true });
     await expect(outboxLearningEventSink(logger).record(tx, event)).resolves.toBeUndefined();
     expect(statements()).toEqual([
       'INSERT INTO content.assessment_events_outbox',
-      'SELECT column_name FROM',
       'SAVEPOINT assessment_event_forward',
-      'INSERT INTO content.learning_events',
+      'WITH input AS',
       'ROLLBACK TO SAVEPOINT',
     ]);
     expect(warnings).toHaveLength(1);
   });
 
   it('does nothing more when the event was already recorded', async () => {
-    const { tx, statements } = fakeTx({ alreadyRecorded: true, columns: ['event_type', 'user_id'] });
+    const { tx, statements } = fakeTx({ alreadyRecorded: true });
     await outboxLearningEventSink().record(tx, event);
     expect(statements()).toEqual(['INSERT INTO content.assessment_events_outbox']);
   });

@@ -250,7 +250,7 @@ async function storedHashes(db: Database, group: Pending[]): Promise<Map<string,
 export interface WriterOptions {
   /** A flush takes whole requests until it holds this many rows (at least one request). */
   maxRows?: number;
-  /** Flushes in flight at once: one statement runs while the next group is already on its way. */
+  /** Flushes in flight at once (default 4): statements overlap while the next groups gather. */
   concurrency?: number;
   /** Back-pressure: beyond this many queued rows, new requests get a 503 instead of waiting. */
   maxQueuedRows?: number;
@@ -258,7 +258,7 @@ export interface WriterOptions {
 
 export function createEventWriter(db: Database, logger: Logger, opts: WriterOptions = {}): EventWriter {
   const maxRows = opts.maxRows ?? 1000;
-  const concurrency = opts.concurrency ?? 2;
+  const concurrency = opts.concurrency ?? 4;
   const maxQueuedRows = opts.maxQueuedRows ?? 50_000;
   let queuedRows = 0;
   const stats: WriterStats = {

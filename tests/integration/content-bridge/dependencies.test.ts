@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, startRedis, waitUntil, type PostgresHandle, type RedisHandle } from '../../harness/index.ts';
+import { freePort, startPostgres, startRedis, waitUntil, type PostgresHandle, type RedisHandle } from '../../harness/index.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { client, signUp } from '../support/http.ts';
 import { createTestDatabase, defaultEndpoints, startTestBridge } from '../support/content-bridge.ts';
@@ -79,7 +79,7 @@ describe('SIGTERM', () => {
   it('finishes in-flight requests, turns readiness off and exits 0', async () => {
     const endpoints = defaultEndpoints();
     const databaseUrl = await createTestDatabase(endpoints.postgresUrl);
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const adminPassword = `pw-${randomBytes(8).toString('hex')}`;
     const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, ['services/content-bridge/main.ts'], {
       cwd: REPO_ROOT,
@@ -105,7 +105,11 @@ describe('SIGTERM', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const api = client(`http://127.0.0.1:${port}`);
     try {
-      await waitUntil('content bridge up', async () => (await api.get('/readyz')).status === 200, { timeoutMs: 30_000 });
+      await waitUntil('content bridge up', async () => (await api.get('/readyz')).status === 200, { timeoutMs: 60_000 }).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n--- content bridge output ---\n${output.slice(-3000)}`, { cause: err });
+        },
+      );
       // A login takes an argon2id verification: long enough to still be in flight at SIGTERM.
       const inFlight = api.post('/auth/login', { email: 'root@huntmaster.test', password: adminPassword });
       await new Promise((r) => setTimeout(r, 20));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitUntil } from '../../harness/index.ts';
+import { freePort, waitUntil } from '../../harness/index.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { createTestDatabase, defaultEndpoints } from '../support/content-bridge.ts';
 import { EMBEDDED } from '../support/drivers.ts';
@@ -49,7 +49,7 @@ describe('ML Server process', () => {
     expect(badConfig.status).toBe(78);
     expect(badConfig.stderr.trim()).toMatch(/^invalid configuration: PREDICTION_LOG_SAMPLE_RATE /);
 
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const secret = randomBytes(32).toString('hex');
     const child = spawn(node, ['--import', './services/kit/observability/register-tracing.ts', 'services/ml-server/main.ts'], {
       cwd: REPO_ROOT,

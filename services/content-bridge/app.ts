@@ -4,7 +4,7 @@
  */
 import { authenticate } from '../kit/auth/authenticate.ts';
 import { hashPassword } from '../kit/auth/passwords.ts';
-import { tokenSettingsFromConfig } from '../kit/auth/tokens.ts';
+import { cachedVerifier, tokenSettingsFromConfig } from '../kit/auth/tokens.ts';
 import type { Deps } from '../kit/deps/index.ts';
 import { createServiceApp, type ServiceApp } from '../kit/http/app.ts';
 import { mountObjectUrls } from '../kit/http/object-urls.ts';
@@ -50,11 +50,13 @@ export interface ContentBridge extends ServiceApp {
 
 export function buildContentBridge(opts: BuildOptions): ContentBridge {
   const { config, deps, logger } = opts;
+  const tokens = tokenSettingsFromConfig(config);
   const context: AppContext = {
     config,
     deps,
     logger,
-    tokens: tokenSettingsFromConfig(config),
+    tokens,
+    verifyToken: cachedVerifier(tokens),
     users: usersRepository(deps.db),
     refreshTokens: refreshTokens(deps.db, config.REFRESH_TOKEN_TTL_SECONDS),
     revocation: revocationList(deps.cache, logger),
@@ -84,6 +86,7 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     maxJsonBodyBytes: config.MAX_JSON_BODY_BYTES,
     authenticate: authenticate(context.tokens, (jti) => context.revocation.isRevoked(jti), {
       skip: (ctx) => ctx.path.startsWith('/api/webhooks/'),
+      verify: context.verifyToken,
     }),
     readiness: {
       postgres: (t) => deps.db.ping(t),

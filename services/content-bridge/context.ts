@@ -1,6 +1,6 @@
 /** Everything a route module needs, built once per process and passed down explicitly. */
 import type { Deps } from '../kit/deps/index.ts';
-import type { TokenSettings } from '../kit/auth/tokens.ts';
+import type { AccessClaims, TokenSettings } from '../kit/auth/tokens.ts';
 import type { RateLimiter } from '../kit/http/rate-limit.ts';
 import type { RATE_RULES } from './auth/rate-rules.ts';
 import type { Logger } from '../kit/observability/logger.ts';
@@ -22,6 +22,8 @@ export interface AppContext {
   deps: Deps;
   logger: Logger;
   tokens: TokenSettings;
+  /** Verifies access tokens with one cache for the whole service (middleware and /auth/token). */
+  verifyToken: (token: string) => AccessClaims;
   users: UsersRepository;
   refreshTokens: RefreshTokens;
   revocation: ReturnType<typeof revocationList>;

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
-import { cachedVerifier, signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
+import { signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
 import { bearerToken } from '../../kit/auth/authenticate.ts';
 import { problem } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
@@ -55,7 +55,6 @@ export async function issueTokenPair(app: AppContext, user: UserRow) {
 
 export function authRoutes(app: AppContext): RouteSpec[] {
   const clientIp = (ip: string) => ip || 'unknown';
-  const verifyToken = cachedVerifier(app.tokens);
   return [
     route({
       method: 'post',
@@ -180,7 +179,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
         };
         if (!token) return invalid('no token given');
         try {
-          const claims = verifyToken(token);
+          const claims = app.verifyToken(token);
           if (await app.revocation.isRevoked(claims.jti)) return invalid('token revoked');
           const user = await app.users.findByIdFresh(claims.sub);
           if (!user) return invalid('unknown user');

@@ -2,7 +2,7 @@
 import type { Context, Next } from 'koa';
 import type { Principal } from '../http/routes.ts';
 import { problem } from '../http/problem.ts';
-import { cachedVerifier, TokenError, type TokenSettings } from './tokens.ts';
+import { cachedVerifier, TokenError, type AccessClaims, type TokenSettings } from './tokens.ts';
 
 export function bearerToken(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
@@ -17,9 +17,10 @@ export function bearerToken(ctx: Context): string | undefined {
 export function authenticate(
   settings: TokenSettings,
   isRevoked: (jti: string) => Promise<boolean>,
-  opts: { skip?: (ctx: Context) => boolean } = {},
+  opts: { skip?: (ctx: Context) => boolean; verify?: (token: string) => AccessClaims } = {},
 ) {
-  const verify = cachedVerifier(settings);
+  // A service that verifies tokens elsewhere too passes its verifier, so both share one cache.
+  const verify = opts.verify ?? cachedVerifier(settings);
   return async (ctx: Context, next: Next) => {
     // Routes authenticated another way (service tokens on webhooks) opt out of user tokens.
     if (opts.skip?.(ctx)) return next();

@@ -5,7 +5,6 @@
 import type { Context, Next } from 'koa';
 import { authenticate } from '../kit/auth/authenticate.ts';
 import { tokenSettingsFromConfig, type TokenSettings } from '../kit/auth/tokens.ts';
-import { createRedisCache } from '../kit/deps/cache.ts';
 import { createPgDatabase, type Database } from '../kit/deps/database.ts';
 import { createDeps, type Deps } from '../kit/deps/index.ts';
 import { createServiceApp, type ServiceApp } from '../kit/http/app.ts';
@@ -37,17 +36,12 @@ export const SERVICE_NAME = 'ml-server';
 
 /**
  * The three dependencies from the kit's createDeps (real servers, or the embedded drivers with
- * HMA_EMBEDDED), except that a Redis cache uses REDIS_KEY_PREFIX (createDeps always uses `hma:`; the
- * prefix must equal the Content Bridge's so revocations are shared), plus the read-only pool.
+ * HMA_EMBEDDED), with Redis keys under REDIS_KEY_PREFIX (it must equal the Content Bridge's so
+ * revocations are shared), plus the read-only pool.
  */
 export function createMlDeps(config: MlServerConfig): { deps: Deps; readDb: Database } {
-  const created = createDeps(config, SERVICE_NAME);
-  let cache = created.cache;
-  if (config.REDIS_URL && config.REDIS_KEY_PREFIX !== 'hma:') {
-    void created.cache.close();
-    cache = createRedisCache(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX });
-  }
-  const deps: Deps = { db: created.db, cache, store: created.store };
+  const created = createDeps(config, SERVICE_NAME, { cacheKeyPrefix: config.REDIS_KEY_PREFIX });
+  const deps: Deps = { db: created.db, cache: created.cache, store: created.store };
   const readDb = config.ML_READONLY_DATABASE_URL
     ? createPgDatabase(config.ML_READONLY_DATABASE_URL, {
         poolSize: Math.min(5, config.DATABASE_POOL_SIZE),

@@ -21,7 +21,7 @@ import type { AppContext } from './context.ts';
 import { simulationRoutes } from '../kit/http/simulation.ts';
 import { usersRepository } from './users/repository.ts';
 import { userRoutes } from './users/routes.ts';
-import { analyticsRoutes } from './analytics/routes.ts';
+import { analyticsRoutes, analyticsRuntime } from './analytics/routes.ts';
 import { contentRoutes } from './content/routes.ts';
 import { courseRoutes } from './courses/routes.ts';
 import { progressRoutes } from './progress/routes.ts';
@@ -94,6 +94,8 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
       'object-store': (t) => deps.store.ping(t),
     },
   });
+  const analytics = analyticsRuntime(context);
+  analytics.metrics.register(service.metrics.registry, analytics.writer, analytics.forwarder);
   // The filesystem store's presigned URLs point here (a no-op with S3).
   mountObjectUrls(service.app, deps.store, { maxBytes: config.UPLOAD_MAX_BYTES });
   return { ...service, context, routes };

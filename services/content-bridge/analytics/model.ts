@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FieldError } from '../../kit/http/problem.ts';
 import { problem } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
-import { canonicalJson, sha256Hex } from './canonical.ts';
+import { canonicalJson, sha256Hex } from '../../kit/canonical.ts';
 
 export const EVENT_TYPES = ['content_view', 'progress_update', 'assessment_complete', 'login', 'logout'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

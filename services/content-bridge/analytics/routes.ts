@@ -21,12 +21,14 @@ import {
 } from './model.ts';
 import { REPORT_TYPES, buildReport, contentAnalytics, userAnalytics } from './queries.ts';
 import { createEventWriter, type EventWriter, type WriterOptions } from './writer.ts';
+import { createAnalyticsMetrics, type AnalyticsMetrics } from './metrics.ts';
 import { XAPI_VERSION, XAPI_VERSION_HEADER, isSupportedXapiVersion, prepareStatements } from './xapi.ts';
 
 /** The analytics machinery of one app: tests and the benchmark read its counters. */
 export interface AnalyticsRuntime {
   writer: EventWriter;
   forwarder: Forwarder | undefined;
+  metrics: AnalyticsMetrics;
 }
 
 const runtimes = new WeakMap<AppContext, AnalyticsRuntime>();
@@ -123,7 +125,8 @@ function xapiProblem(status: number, detail: string): ProblemError {
 }
 
 export function analyticsRoutes(app: AppContext, writerOptions?: WriterOptions): RouteSpec[] {
-  const writer = createEventWriter(app.deps.db, app.logger, writerOptions);
+  const metrics = createAnalyticsMetrics();
+  const writer = createEventWriter(app.deps.db, app.logger, { ...writerOptions, onCommit: metrics.observeCommit });
   app.background.push({ name: 'analytics-writer', start: () => undefined, stop: () => writer.stop() });
   let forwarder: Forwarder | undefined;
   const cfg = app.config;
@@ -139,7 +142,7 @@ export function analyticsRoutes(app: AppContext, writerOptions?: WriterOptions):
     // Stopped before the writer (background tasks stop in reverse order), both before the pools close.
     app.background.push(forwarder);
   }
-  runtimes.set(app, { writer, forwarder });
+  runtimes.set(app, { writer, forwarder, metrics });
 
   async function store(prepared: { events: PreparedEvent[]; ids: string[] }): Promise<string[]> {
     const outcome = await writer.submit(prepared.events, prepared.ids);

@@ -43,6 +43,8 @@ export interface WriterStats {
 export interface EventWriter {
   submit(events: PreparedEvent[], ids: string[]): Promise<WriteOutcome>;
   readonly stats: Readonly<WriterStats>;
+  /** Events waiting for a flush. */
+  readonly queuedEvents: number;
   stop(): Promise<void>;
 }
 
@@ -254,6 +256,8 @@ export interface WriterOptions {
   concurrency?: number;
   /** Back-pressure: beyond this many queued rows, new requests get a 503 instead of waiting. */
   maxQueuedRows?: number;
+  /** Told about every committed group (metrics). */
+  onCommit?: (commit: { requests: number; rows: number; seconds: number }) => void;
 }
 
 export function createEventWriter(db: Database, logger: Logger, opts: WriterOptions = {}): EventWriter {
@@ -303,7 +307,9 @@ export function createEventWriter(db: Database, logger: Logger, opts: WriterOpti
           inserted = rows[0]!.inserted;
           duplicates += rows[0]!.duplicates;
         }
-        stats.flushMillis += performance.now() - started;
+        const millis = performance.now() - started;
+        stats.flushMillis += millis;
+        opts.onCommit?.({ requests: group.length, rows: p.rows.length, seconds: millis / 1000 });
         stats.flushes++;
         stats.requests += group.length;
         stats.inserted += inserted;
@@ -349,6 +355,9 @@ export function createEventWriter(db: Database, logger: Logger, opts: WriterOpti
 
   return {
     stats,
+    get queuedEvents() {
+      return queuedRows;
+    },
     submit(events, ids) {
       if (stopped) return Promise.reject(new DependencyUnavailableError('analytics-writer', new Error('shutting down')));
       if (queuedRows > 0 && queuedRows + events.length > maxQueuedRows) {

@@ -9,7 +9,7 @@ import type { Queryable } from '../../kit/deps/database.ts';
 import type { FieldError } from '../../kit/http/problem.ts';
 import { problem } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
-import { bodyHash } from './canonical.ts';
+import { bodyHash } from '../../kit/canonical.ts';
 import {
   asItems,
   finishPrepare,

@@ -20,7 +20,7 @@
  * `last_assessment: {attempt_id, score_percent, passed}`. The item's own content prerequisites are not
  * re-checked here: the assessment's prerequisites were enforced when the attempt started.
  */
-import { createHash } from 'node:crypto';
+import { bodyHash } from '../../kit/canonical.ts';
 import { INSERT_EVENTS_SQL } from '../analytics/writer.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
@@ -75,16 +75,6 @@ export function outboxLearningEventSink(logger?: Logger): LearningEventSink {
   };
 }
 
-/** Object keys sorted at every level: the same event always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
 /**
  * The event in the learning-events API's normalised shape (integration spec: event_id, event_type,
  * user_id, timestamp, context, data{score, custom_fields}); `score` is the percentage.
@@ -115,7 +105,7 @@ async function forwardToLearningEvents(tx: Queryable, event: LearningEvent, outb
     event_data: spec.data,
     context_data: {},
     occurred_at: event.occurred_at,
-    body_hash: createHash('sha256').update(canonicalJson(spec)).digest('hex'),
+    body_hash: bodyHash(spec),
     source: 'api',
   };
   await tx.query('SAVEPOINT assessment_event_forward');

@@ -22,7 +22,21 @@ export interface Cache {
   ping(timeoutMs: number): Promise<void>;
   /** Resolves once connected, or after `timeoutMs` (the cache is optional: never blocks startup for long). */
   ready(timeoutMs: number): Promise<boolean>;
+  /** Announces `message` to every subscriber of `channel`, in every process sharing this cache. */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Listens on `channel`. `reset` is called whenever messages may have been missed (the
+   * subscription was lost or re-established): whoever keeps state derived from messages drops it.
+   */
+  subscribe(channel: string, handlers: ChannelHandlers): void;
+  /** True while a message published now is sure to reach this process's subscribers. */
+  readonly listening: boolean;
   close(): Promise<void>;
+}
+
+export interface ChannelHandlers {
+  message(message: string): void;
+  reset(): void;
 }
 
 const HIT_SCRIPT = `
@@ -42,8 +56,12 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
+    // Commands issued in the same event-loop turn by concurrent requests go out as one write and come
+    // back as one read: on a busy server most of a command's cost, here and in Redis, is the syscalls.
+    enableAutoPipelining: true,
   });
   redis.on('error', () => undefined); // surfaced per command; the client keeps reconnecting
+  const channels = channelSubscriptions(url, opts.keyPrefix ?? '');
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -80,8 +98,88 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
               resolve(true);
             });
           }),
+    publish: (channel, message) => call(async () => void (await redis.publish(channels.name(channel), message))),
+    subscribe: (channel, handlers) => channels.add(channel, handlers),
+    get listening() {
+      return channels.listening;
+    },
     close: async () => {
       redis.disconnect();
+      channels.close();
+    },
+  };
+}
+
+/**
+ * The subscriber connection, opened on the first subscribe (a subscribed connection can run no
+ * other command). Channel names carry the key prefix, so services sharing a prefix share channels.
+ */
+function channelSubscriptions(url: string, prefix: string) {
+  const handlers = new Map<string, ChannelHandlers[]>();
+  let subscriber: Redis | undefined;
+  let listening = false;
+  const resetAll = () => {
+    for (const list of handlers.values()) for (const h of list) h.reset();
+  };
+  const lost = () => {
+    if (!listening) return;
+    listening = false;
+    resetAll();
+  };
+  const open = () => {
+    const connection = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: null,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    connection.on('error', () => undefined);
+    connection.on('close', lost);
+    // (Re)subscribe on every connection; only then is the process listening again, and whatever
+    // was published meanwhile is unknown: reset.
+    connection.on('ready', () => {
+      connection.subscribe(...handlers.keys()).then(
+        () => {
+          listening = true;
+          resetAll();
+        },
+        () => connection.disconnect(true),
+      );
+    });
+    connection.on('message', (channel: string, message: string) => {
+      for (const h of handlers.get(channel) ?? []) h.message(message);
+    });
+    return connection;
+  };
+  return {
+    name: (channel: string) => prefix + channel,
+    get listening() {
+      return listening;
+    },
+    add(channel: string, h: ChannelHandlers) {
+      const name = prefix + channel;
+      const list = handlers.get(name);
+      if (list) {
+        list.push(h);
+        return;
+      }
+      handlers.set(name, [h]);
+      if (!subscriber) subscriber = open();
+      else if (subscriber.status === 'ready') {
+        // A new channel on a live connection: not listening on it until the subscription is confirmed.
+        lost();
+        subscriber.subscribe(name).then(
+          () => {
+            listening = true;
+            resetAll();
+          },
+          () => subscriber?.disconnect(true),
+        );
+      }
+    },
+    close() {
+      listening = false;
+      subscriber?.disconnect();
     },
   };
 }

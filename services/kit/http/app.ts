@@ -42,6 +42,9 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   // Koa's default handler prints stack traces; the error middleware already logged what matters.
   app.silent = true;
   const accessLog = opts.logger.isLevelEnabled('info');
+  // The access line has fixed fields and no secrets (the path without its query string, a request id
+  // checked against REQUEST_ID), so it skips redaction, which costs twice the rest of the line.
+  const accessLogger = opts.logger.child({}, { redact: [] });
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
@@ -58,7 +61,7 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
     } finally {
       if (accessLog && !UNLOGGED_PATHS.has(ctx.path)) {
         const ms = Math.round(performance.now() - started);
-        opts.logger.info({ request_id: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+        accessLogger.info({ request_id: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
       }
     }
   });

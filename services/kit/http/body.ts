@@ -2,20 +2,47 @@
 import type { Context } from 'koa';
 import { problem } from './problem.ts';
 
-export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
+export function readBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || NaN);
-  if (declared > limit) throw problem.tooLarge(`Request body exceeds ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.destroy();
-      throw problem.tooLarge(`Request body exceeds ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(problem.tooLarge(`Request body exceeds ${limit} bytes`));
+  const req = ctx.req;
+  // Plain events rather than `for await`: the async iterator costs more than the rest of reading a
+  // small JSON body, and every POST comes through here.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.destroy();
+        reject(problem.tooLarge(`Request body exceeds ${limit} bytes`));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      done();
+      reject(Object.assign(new Error('the client closed the request before its body was read'), { code: 'ECONNRESET' }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Parses a JSON body; an empty body is `undefined`. */

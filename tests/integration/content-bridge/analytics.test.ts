@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRuntime } from '../../../services/content-bridge/analytics/routes.ts';
-import { bodyHash } from '../../../services/content-bridge/analytics/canonical.ts';
+import { bodyHash } from '../../../services/kit/canonical.ts';
 import type { PreparedEvent } from '../../../services/content-bridge/analytics/model.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type Client } from '../support/http.ts';
@@ -565,6 +565,31 @@ describe('group commit', () => {
     expect(flushes).toBeGreaterThan(0);
     expect(flushes).toBeLessThan(200);
     expect(writer.stats.maxGroupRequests).toBeGreaterThan(1);
+  });
+
+  it('reports ingestion on /metrics: events written, requests per commit, commit time, queue', async () => {
+    const scrape = async () => {
+      const text = (await api.get('/metrics')).body as string;
+      const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return {
+        inserted: value('hma_analytics_events_written_total\\{result="inserted"[^}]*\\}'),
+        duplicates: value('hma_analytics_events_written_total\\{result="duplicate"[^}]*\\}'),
+        commitRequests: value('hma_analytics_commit_requests_sum(?:\\{[^}]*\\})?'),
+        commits: value('hma_analytics_commit_duration_seconds_count(?:\\{[^}]*\\})?'),
+        queued: value('hma_analytics_queued_events(?:\\{[^}]*\\})?'),
+      };
+    };
+    const before = await scrape();
+    const events = Array.from({ length: 30 }, () => ev(bob.userId));
+    const results = await Promise.all(events.map((e) => api.post('/api/analytics/events', e, bob.token)));
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
+    expect((await api.post('/api/analytics/events', events[0], bob.token)).status).toBe(200); // a replay
+    const after = await scrape();
+    expect(after.inserted - before.inserted).toBe(30);
+    expect(after.duplicates - before.duplicates).toBe(1);
+    expect(after.commitRequests - before.commitRequests).toBe(31);
+    expect(after.commits - before.commits).toBeGreaterThan(0);
+    expect(after.queued).toBe(0);
   });
 
   it("rejects only the conflicting request of a group; the group's other requests commit", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyHash, canonicalJson } from '../../../services/content-bridge/analytics/canonical.ts';
+import { bodyHash, canonicalJson } from '../../../services/kit/canonical.ts';
 import { csvCell, toCsv } from '../../../services/content-bridge/analytics/csv.ts';
 
 describe('canonical JSON', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../services/kit/http/routes.ts';
 import { ProblemError } from '../../../services/kit/http/problem.ts';
 import { backoffDelay } from '../../../services/content-bridge/analytics/forwarder.ts';
-import { canonicalJson } from '../../../services/content-bridge/analytics/canonical.ts';
+import { canonicalJson } from '../../../services/kit/canonical.ts';
 import { canonicalEventJson, prepareEvents, type LearningEvent } from '../../../services/content-bridge/analytics/model.ts';
 import {
   contentIdFromIri,

@@ -5,7 +5,7 @@
  * expired entries go first, then the least recently used (a Map keeps insertion order; reads and
  * writes move a key to the end). Only for one process: two processes would each see their own.
  */
-import type { Cache } from '../cache.ts';
+import type { Cache, ChannelHandlers } from '../cache.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 
 interface Entry {
@@ -35,6 +35,7 @@ export function createMemoryCache(opts: MemoryCacheOptions = {}): MemoryCache {
   const maxEntries = opts.maxEntries ?? 100_000;
   const now = opts.now ?? Date.now;
   const map = new Map<string, Entry>();
+  const channels = new Map<string, ChannelHandlers[]>();
   let closed = false;
 
   const sweep = () => {
@@ -120,10 +121,21 @@ export function createMemoryCache(opts: MemoryCacheOptions = {}): MemoryCache {
     async ready() {
       return !closed; // nothing to connect to
     },
+    async publish(channel, message) {
+      guard();
+      for (const h of channels.get(channel) ?? []) h.message(message);
+    },
+    subscribe(channel, handlers) {
+      channels.set(channel, [...(channels.get(channel) ?? []), handlers]);
+    },
+    get listening() {
+      return !closed;
+    },
     async close() {
       closed = true;
       clearInterval(timer);
       map.clear();
+      channels.clear();
     },
     keys(pattern) {
       const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);

@@ -1,6 +1,8 @@
 /**
  * Canonical JSON (object keys sorted at every level, `undefined` members dropped) and its SHA-256:
- * the body hash that tells a replay of an event id (same hash) from a conflicting reuse (different).
+ * equal for values that are equal as JSON whatever their key order. The Content Bridge's body hash
+ * tells a replay of an event id (same hash) from a conflicting reuse (different); the ML Server
+ * keys its prediction cache with it.
  */
 import { createHash } from 'node:crypto';
 

@@ -1,0 +1,55 @@
+/**
+ * Runs a service's own entry point (services/<name>/main.ts) as a separate process, as in production,
+ * and reads its CPU time from /proc, so a benchmark can report server CPU per request: a figure much
+ * less sensitive to the shared machine's noise than requests per second.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { freePort, waitUntil } from '../../tests/harness/index.ts';
+import { REPO_ROOT } from '../../tests/harness/paths.ts';
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  /** User + system CPU seconds the process has used so far. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+export function processCpuSeconds(pid: number): number {
+  // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * `BENCH_PROFILE=<dir>` adds `--cpu-prof` (written to <dir> when the service stops) for finding
+ * where a scenario spends its time.
+ */
+export async function startService(name: 'content-bridge' | 'ml-server', env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...profile, `services/${name}/main.ts`], {
+    cwd: REPO_ROOT,
+    // Logs at info level go to /dev/null, as a container's stdout costs the process the same write.
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(`${name} ready`, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, {
+    timeoutMs: 60_000,
+  });
+  return {
+    url,
+    pid: child.pid!,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

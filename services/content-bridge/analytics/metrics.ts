@@ -1,0 +1,100 @@
+/**
+ * Prometheus metrics of event ingestion and the outbound stream. Totals are read from the writer's
+ * and forwarder's own counters when Prometheus scrapes; the group-commit histograms are fed per
+ * commit. Created unregistered, then registered on the app's registry (two apps can share a test
+ * process).
+ */
+import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import type { Forwarder } from './forwarder.ts';
+import type { EventWriter } from './writer.ts';
+
+export interface CommitObservation {
+  requests: number;
+  rows: number;
+  seconds: number;
+}
+
+/** A counter whose value is read from `source` at scrape time (it only ever grows). */
+function readCounter(name: string, help: string, labelNames: string[], source: () => Array<[Record<string, string>, number]>) {
+  return new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [],
+    collect() {
+      this.reset();
+      for (const [labels, value] of source()) this.inc(labels, value);
+    },
+  });
+}
+
+export function createAnalyticsMetrics() {
+  const commitRequests = new Histogram({
+    name: 'hma_analytics_commit_requests',
+    help: 'Requests acknowledged by one group commit of learning events',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [],
+  });
+  const commitDuration = new Histogram({
+    name: 'hma_analytics_commit_duration_seconds',
+    help: 'Time of one group commit of learning events (one INSERT statement), in seconds',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [],
+  });
+  return {
+    observeCommit(c: CommitObservation) {
+      commitRequests.observe(c.requests);
+      commitDuration.observe(c.seconds);
+    },
+    register(registry: Registry, writer: EventWriter, forwarder: Forwarder | undefined) {
+      const w = writer.stats;
+      const metrics: Metric[] = [
+        commitRequests,
+        commitDuration,
+        readCounter(
+          'hma_analytics_events_written_total',
+          'Learning events committed, by result (inserted, or duplicate of a stored event)',
+          ['result'],
+          () => [
+            [{ result: 'inserted' }, w.inserted],
+            [{ result: 'duplicate' }, w.duplicates],
+          ],
+        ),
+        readCounter(
+          'hma_analytics_requests_conflicted_total',
+          'Event requests refused with 409 (an id stored with another body)',
+          [],
+          () => [[{}, w.conflicts]],
+        ),
+        readCounter(
+          'hma_analytics_commit_retries_total',
+          'Group commits rolled back and retried (race, deadlock, serialization failure)',
+          [],
+          () => [[{}, w.retries]],
+        ),
+        new Gauge({
+          name: 'hma_analytics_queued_events',
+          help: 'Learning events waiting for a group commit',
+          registers: [],
+          collect() {
+            this.set(writer.queuedEvents);
+          },
+        }),
+      ];
+      if (forwarder) {
+        const f = forwarder.stats;
+        metrics.push(
+          readCounter('hma_analytics_forwarded_events_total', 'Learning events delivered to the analytics module (2xx)', [], () => [
+            [{}, f.eventsSent],
+          ]),
+          readCounter('hma_analytics_forward_failures_total', 'Failed deliveries to the analytics module (each is retried)', [], () => [
+            [{}, f.failures],
+          ]),
+        );
+      }
+      for (const metric of metrics) registry.registerMetric(metric);
+    },
+  };
+}
+
+export type AnalyticsMetrics = ReturnType<typeof createAnalyticsMetrics>;

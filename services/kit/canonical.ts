@@ -4,7 +4,7 @@
  * tells a replay of an event id (same hash) from a conflicting reuse (different); the ML Server
  * keys its prediction cache with it.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
@@ -45,7 +45,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex'); // one shot: about twice as fast as createHash for short texts
 }
 
 export const bodyHash = (value: unknown): string => sha256Hex(canonicalJson(value));

@@ -67,6 +67,9 @@ const MAX_ATTEMPTS = 5;
  * items per user, course and day. The last part compares rows not inserted with the stored rows
  * (the statement's snapshot does not include its own inserts) and aborts on any difference.
  */
+/** Planning this statement costs more than running it for a small group: prepared once per connection. */
+export const INSERT_EVENTS_STATEMENT = 'content_insert_events';
+
 export const INSERT_EVENTS_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
@@ -303,7 +306,13 @@ export function createEventWriter(db: Database, logger: Logger, opts: WriterOpti
         let inserted = 0;
         let duplicates = p.known;
         if (p.rows.length) {
-          const { rows } = await db.query<{ inserted: number; duplicates: number }>(INSERT_EVENTS_SQL, [JSON.stringify(p.rows.map(toRow))]);
+          const { rows } = await db.query<{ inserted: number; duplicates: number }>(
+            INSERT_EVENTS_SQL,
+            [JSON.stringify(p.rows.map(toRow))],
+            {
+              prepare: INSERT_EVENTS_STATEMENT,
+            },
+          );
           inserted = rows[0]!.inserted;
           duplicates += rows[0]!.duplicates;
         }

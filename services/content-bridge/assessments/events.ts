@@ -21,7 +21,7 @@
  * re-checked here: the assessment's prerequisites were enforced when the attempt started.
  */
 import { bodyHash } from '../../kit/canonical.ts';
-import { INSERT_EVENTS_SQL } from '../analytics/writer.ts';
+import { INSERT_EVENTS_SQL, INSERT_EVENTS_STATEMENT } from '../analytics/writer.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 
@@ -112,7 +112,9 @@ async function forwardToLearningEvents(tx: Queryable, event: LearningEvent, outb
   try {
     // The learning-events writer's own statement: it inserts the event and folds it into the
     // analytics summaries in one go, exactly as events posted to /api/analytics/events are.
-    await tx.query(INSERT_EVENTS_SQL, [JSON.stringify([{ ...values, session_id: null, submitted_by: null }])]);
+    await tx.query(INSERT_EVENTS_SQL, [JSON.stringify([{ ...values, session_id: null, submitted_by: null }])], {
+      prepare: INSERT_EVENTS_STATEMENT,
+    });
     await tx.query('UPDATE content.assessment_events_outbox SET forwarded_at = now() WHERE id = $1', [outboxId]);
     await tx.query('RELEASE SAVEPOINT assessment_event_forward');
   } catch (err) {

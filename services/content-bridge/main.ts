@@ -18,7 +18,7 @@ async function main() {
   } catch (err) {
     exitOnConfigError(err);
   }
-  const logger = createLogger({ service: SERVICE_NAME, level: config.LOG_LEVEL });
+  const logger = createLogger({ service: SERVICE_NAME, level: config.LOG_LEVEL, bufferBytes: config.LOG_BUFFER_BYTES });
   let deps;
   try {
     deps = createDeps(config, SERVICE_NAME);

@@ -26,7 +26,29 @@ const REDACT_PATHS = [
   'config.REDIS_URL',
 ];
 
-export function createLogger(opts: { service: string; level: string; destination?: DestinationStream }): Logger {
+export interface LoggerOptions {
+  service: string;
+  level: string;
+  destination?: DestinationStream;
+  /**
+   * Without a destination, stdout is written in chunks of about this many bytes, off the event loop
+   * (0: every line at once, synchronously). A write per line costs a busy service a tenth of its CPU.
+   * Buffered lines are written within a second, errors at once, and all of them on exit.
+   */
+  bufferBytes?: number;
+}
+
+const ERROR_LEVEL = 50;
+
+export function createLogger(opts: LoggerOptions): Logger {
+  let destination = opts.destination;
+  let flush: (() => void) | undefined;
+  if (!destination && opts.bufferBytes) {
+    const stdout = pino.destination({ dest: 1, minLength: opts.bufferBytes, sync: false }); // flushed on exit by pino
+    destination = stdout;
+    flush = () => stdout.flush();
+    setInterval(flush, 1000).unref();
+  }
   return pino(
     {
       level: opts.level,
@@ -34,7 +56,15 @@ export function createLogger(opts: { service: string; level: string; destination
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      ...(flush && {
+        hooks: {
+          logMethod(args, method, level) {
+            method.apply(this, args);
+            if (level >= ERROR_LEVEL) flush();
+          },
+        },
+      }),
     },
-    opts.destination,
+    destination,
   );
 }

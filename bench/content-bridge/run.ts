@@ -8,7 +8,6 @@
  * (the machine has 2 cores: one each).
  *   ./node_modules/.bin/node bench/content-bridge/run.ts [--runs 3] [--seconds 5] [--modes real,embedded]
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,10 +18,10 @@ import type { Queryable } from '../../services/kit/deps/database.ts';
 import { createPgliteDatabase } from '../../services/kit/deps/embedded/pglite.ts';
 import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
 import { MIGRATIONS_DIR } from '../../services/content-bridge/paths.ts';
-import { freePort, startMinio, startPostgres, startRedis, waitUntil } from '../../tests/harness/index.ts';
-import { REPO_ROOT } from '../../tests/harness/paths.ts';
+import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadResult } from '../lib/load.ts';
+import { startService, type ServiceProcess } from '../lib/service.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,17 +41,8 @@ async function json(url: string, init: RequestInit = {}) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function startBridge(env: Record<string, string>) {
-  const port = await freePort();
-  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, ['services/content-bridge/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil('bridge ready', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000 });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
+/** The bridge from its own entry point, with production defaults (access logs at info). */
+const startBridge = (env: Record<string, string>) => startService('content-bridge', env);
 
 /** Publishes `n` content items directly in the database (the upload path is not what is measured here). */
 async function seedContent(db: Queryable, n: number): Promise<string[]> {
@@ -69,7 +59,7 @@ async function seedContent(db: Queryable, n: number): Promise<string[]> {
 type Row = { scenario: string; results: Partial<Record<Mode | 'baseline', LoadResult[]>> };
 
 interface Target {
-  bridge: { url: string; stop(): void };
+  bridge: ServiceProcess;
   ids: string[];
   password: string;
   close(): Promise<void>;
@@ -100,7 +90,7 @@ async function realTarget(): Promise<Target> {
     ids,
     password,
     close: async () => {
-      bridge.stop();
+      await bridge.stop();
       await Promise.allSettled([postgres.close(), redis.close(), minio.close()]);
     },
   };
@@ -130,10 +120,7 @@ async function embeddedTarget(): Promise<Target> {
     ids,
     password,
     close: async () => {
-      bridge.stop();
-      await waitUntil('embedded bridge stopped', async () => !(await fetch(`${bridge.url}/livez`).catch(() => undefined)), {
-        timeoutMs: 15_000,
-      });
+      await bridge.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

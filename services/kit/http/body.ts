@@ -49,7 +49,13 @@ export function readBody(ctx: Context, limit: number): Promise<Buffer> {
 export async function readJson(ctx: Context, limit: number): Promise<unknown> {
   if (ctx.request.length === 0 && !ctx.get('transfer-encoding')) return undefined;
   const type = ctx.get('content-type');
-  if (type && !ctx.is('application/json', 'application/*+json')) {
+  // The common spellings skip type-is's parsing; anything else is checked properly.
+  if (
+    type &&
+    type !== 'application/json' &&
+    type !== 'application/json; charset=utf-8' &&
+    !ctx.is('application/json', 'application/*+json')
+  ) {
     throw problem.unsupportedMediaType(`Expected application/json, got ${type}`);
   }
   const raw = await readBody(ctx, limit);

@@ -108,6 +108,22 @@ describe('errors and request ids', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it.each([
+    ['application/json', 401],
+    ['application/json; charset=utf-8', 401],
+    ['application/merge-patch+json', 401],
+    ['text/plain', 415],
+    ['application/x-www-form-urlencoded', 415],
+  ])('reads a JSON body sent as %s, or refuses the type with 415', async (type, status) => {
+    const res = await fetch(`${bridge.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: JSON.stringify({ email: 'nobody@huntmaster.test', password: 'not-the-password-1' }),
+    });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
 });
 
 describe('startup configuration', () => {

@@ -14,18 +14,12 @@ export interface CommitObservation {
   seconds: number;
 }
 
-/** A counter whose value is read from `source` at scrape time (it only ever grows). */
-function readCounter(name: string, help: string, labelNames: string[], source: () => Array<[Record<string, string>, number]>) {
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [],
-    collect() {
-      this.reset();
-      for (const [labels, value] of source()) this.inc(labels, value);
-    },
-  });
+/** A counter's `collect`: its values are read from `source` when Prometheus scrapes (they only grow). */
+function readFrom(source: () => Array<[Record<string, string>, number]>) {
+  return function (this: Counter<string>) {
+    this.reset();
+    for (const [labels, value] of source()) this.inc(labels, value);
+  };
 }
 
 export function createAnalyticsMetrics() {
@@ -51,27 +45,28 @@ export function createAnalyticsMetrics() {
       const metrics: Metric[] = [
         commitRequests,
         commitDuration,
-        readCounter(
-          'hma_analytics_events_written_total',
-          'Learning events committed, by result (inserted, or duplicate of a stored event)',
-          ['result'],
-          () => [
+        new Counter({
+          name: 'hma_analytics_events_written_total',
+          help: 'Learning events committed, by result (inserted, or duplicate of a stored event)',
+          labelNames: ['result'],
+          registers: [],
+          collect: readFrom(() => [
             [{ result: 'inserted' }, w.inserted],
             [{ result: 'duplicate' }, w.duplicates],
-          ],
-        ),
-        readCounter(
-          'hma_analytics_requests_conflicted_total',
-          'Event requests refused with 409 (an id stored with another body)',
-          [],
-          () => [[{}, w.conflicts]],
-        ),
-        readCounter(
-          'hma_analytics_commit_retries_total',
-          'Group commits rolled back and retried (race, deadlock, serialization failure)',
-          [],
-          () => [[{}, w.retries]],
-        ),
+          ]),
+        }),
+        new Counter({
+          name: 'hma_analytics_requests_conflicted_total',
+          help: 'Event requests refused with 409 (an id stored with another body)',
+          registers: [],
+          collect: readFrom(() => [[{}, w.conflicts]]),
+        }),
+        new Counter({
+          name: 'hma_analytics_commit_retries_total',
+          help: 'Group commits rolled back and retried (race, deadlock, serialization failure)',
+          registers: [],
+          collect: readFrom(() => [[{}, w.retries]]),
+        }),
         new Gauge({
           name: 'hma_analytics_queued_events',
           help: 'Learning events waiting for a group commit',
@@ -84,12 +79,18 @@ export function createAnalyticsMetrics() {
       if (forwarder) {
         const f = forwarder.stats;
         metrics.push(
-          readCounter('hma_analytics_forwarded_events_total', 'Learning events delivered to the analytics module (2xx)', [], () => [
-            [{}, f.eventsSent],
-          ]),
-          readCounter('hma_analytics_forward_failures_total', 'Failed deliveries to the analytics module (each is retried)', [], () => [
-            [{}, f.failures],
-          ]),
+          new Counter({
+            name: 'hma_analytics_forwarded_events_total',
+            help: 'Learning events delivered to the analytics module (2xx)',
+            registers: [],
+            collect: readFrom(() => [[{}, f.eventsSent]]),
+          }),
+          new Counter({
+            name: 'hma_analytics_forward_failures_total',
+            help: 'Failed deliveries to the analytics module (each is retried)',
+            registers: [],
+            collect: readFrom(() => [[{}, f.failures]]),
+          }),
         );
       }
       for (const metric of metrics) registry.registerMetric(metric);

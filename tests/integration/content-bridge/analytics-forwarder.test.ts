@@ -185,6 +185,12 @@ describe('analytics forwarder', () => {
     const more = await post(tb, token, events('fwd-user', 7));
     await waitUntil('recovered', async () => allAcked(module, [...ids, ...more]) && (await unsynced(tb)) === 0, { timeoutMs: 30_000 });
     expect(forwarder.stats.consecutiveFailures).toBe(0);
+    // What the dashboard and HuntMasterAnalyticsForwardingFailing read.
+    const metrics = await (await fetch(`${tb.url}/metrics`)).text();
+    const counter = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(counter('hma_analytics_forwarded_events_total')).toBe(32);
+    expect(counter('hma_analytics_forward_failures_total')).toBe(forwarder.stats.failures);
+    expect(forwarder.stats.failures).toBeGreaterThanOrEqual(4);
     // Once acknowledged, never sent again.
     expect([...module.state.acked.values()].every((n) => n === 1)).toBe(true);
   });

@@ -335,10 +335,11 @@ describe('monitoring', () => {
     ).not.toBe(0);
   });
 
-  it('alerts on target down, API 5xx ratio, API p99 latency, reconcile errors, work queue depth and platform readiness', () => {
+  it('alerts on target down, API 5xx ratio, API p99 latency, reconcile errors, work queue depth, platform readiness and event forwarding', () => {
     const rule = one(render({ valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')] }), 'PrometheusRule');
     const rules = rule.spec.groups.flatMap((g: any) => g.rules);
     expect(rules.map((r: any) => r.alert).sort()).toEqual([
+      'HuntMasterAnalyticsForwardingFailing',
       'HuntMasterApiErrorRatioHigh',
       'HuntMasterApiLatencyHigh',
       'HuntMasterOperatorDown',

@@ -13,6 +13,7 @@ import {
   computeStatus,
   configHash,
   desiredChildren,
+  desiredVolumes,
   generatedSecretNames,
   generatedSecrets,
   observeDeployment,
@@ -26,6 +27,7 @@ import {
 } from '../specs/index.ts';
 import type { EventRecorder } from './events.ts';
 import { firstDifference } from './compare.ts';
+import { keepRecordedSize, needsGrowth, planVolumeGrowth } from './volumes.ts';
 import type { ReconcileResult } from '../controller/controller.ts';
 
 export const FINALIZER = 'platform.huntmaster.academy/pvc-retention';
@@ -122,6 +124,44 @@ export function createReconciler(d: ReconcilerDeps) {
     return { hash: configHash(data), missing };
   }
 
+  /**
+   * Asks each PVC of a data service for a larger size when `storage.size` grew (see volumes.ts).
+   * Complete when every PVC requests the size; `refused` says why one would not.
+   */
+  async function growVolumes(
+    cr: HuntMasterPlatform,
+    desired: KubeObject,
+    live: KubeObject,
+  ): Promise<{ complete: boolean; refused?: string }> {
+    const namespace = cr.metadata.namespace!;
+    let complete = true;
+    for (const claim of planVolumeGrowth(desired as never, live as never, desiredVolumes(cr)).claims) {
+      let pvc: KubeObject & { spec?: { resources?: { requests?: { storage?: string } } } };
+      try {
+        pvc = await d.client.get(RESOURCES.PersistentVolumeClaim, namespace, claim.name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // Not created yet (e.g. suspended): it will come from the template at the old size.
+        complete = false;
+        continue;
+      }
+      const from = pvc.spec?.resources?.requests?.storage;
+      if (!needsGrowth(from, claim.size)) continue;
+      try {
+        await d.client.mergePatch(RESOURCES.PersistentVolumeClaim, namespace, claim.name, {
+          spec: { resources: { requests: { storage: claim.size } } },
+        });
+      } catch (err) {
+        const refused = `PVC ${claim.name} cannot grow from ${from} to ${claim.size}: ${(err as Error).message}`;
+        await d.record(cr as unknown as KubeObject, 'Warning', 'VolumeExpansionFailed', refused);
+        return { complete: false, refused };
+      }
+      write('patch', { ...pvc, kind: 'PersistentVolumeClaim' });
+      await d.record(cr as unknown as KubeObject, 'Normal', 'VolumeExpanding', `PVC ${claim.name} grows from ${from} to ${claim.size}`);
+    }
+    return { complete };
+  }
+
   async function finalize(cr: HuntMasterPlatform): Promise<void> {
     const namespace = cr.metadata.namespace!;
     if (!cr.metadata.finalizers?.includes(FINALIZER)) return;
@@ -206,6 +246,12 @@ export function createReconciler(d: ReconcilerDeps) {
             write('create', obj);
           }
           return;
+        }
+        if (obj.kind === 'StatefulSet' && current) {
+          const growth = await growVolumes(cr, obj, current);
+          if (growth.refused) errors.push(growth.refused);
+          // Until every PVC has the size, the StatefulSet keeps the old one on record: asked again next pass.
+          if (!growth.complete) keepRecordedSize(obj, current);
         }
         const diff = current ? firstDifference(obj, current) : '(absent)';
         if (!diff) return;

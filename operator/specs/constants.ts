@@ -25,6 +25,11 @@ export const ANNOTATIONS = {
   generatedSecret: 'huntmaster.academy/generated-secret',
   /** On Jobs: the reconciler creates them once and never patches them (a Job's template is immutable). */
   createOnly: 'huntmaster.academy/create-only',
+  /**
+   * On data-service StatefulSets: the storage size asked for. A StatefulSet's volumeClaimTemplates
+   * are immutable, so a larger size is applied to the PVCs themselves; this records that it was.
+   */
+  storageSize: 'huntmaster.academy/storage-size',
 } as const;
 
 export const PORTS = {

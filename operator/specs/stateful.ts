@@ -1,5 +1,6 @@
 /** What the three managed data services share: a one-replica StatefulSet with a `data` PVC and two Services. */
 import type { V1Container, V1ContainerPort, V1Service, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import { ANNOTATIONS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { imageTag } from './context.ts';
 import { childMeta, componentLabels, selectorLabels, type ComponentKey } from './labels.ts';
@@ -35,7 +36,7 @@ export function dataServiceStatefulSet(input: BuildInput, p: DataServiceParams):
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: childMeta(cr, p.name, p.key, { version }),
+    metadata: childMeta(cr, p.name, p.key, { version, annotations: { [ANNOTATIONS.storageSize]: p.settings.storage.size } }),
     spec: {
       replicas: spec.suspend ? 0 : 1,
       serviceName: p.headlessName,

@@ -133,6 +133,81 @@ describe('with the operator running', () => {
     await waitReady('beta');
   });
 
+  it('grows a PVC when storage.size grows, and reports a StorageClass that refuses', async () => {
+    // Two classes, each with static PVs: one allows expansion, the other does not.
+    for (const [name, allow] of [
+      ['e2e-expandable', true],
+      ['e2e-fixed', false],
+    ] as const) {
+      await client.create({
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name },
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'Immediate',
+        allowVolumeExpansion: allow,
+      } as KubeObject);
+      for (let i = 0; i < 2; i++) {
+        await client.create({
+          apiVersion: 'v1',
+          kind: 'PersistentVolume',
+          metadata: { name: `${name}-${i}` },
+          spec: {
+            storageClassName: name,
+            capacity: { storage: '100Gi' },
+            accessModes: ['ReadWriteOnce'],
+            hostPath: { path: `/tmp/${name}-${i}` },
+            persistentVolumeReclaimPolicy: 'Retain',
+          },
+        } as KubeObject);
+      }
+    }
+    await client.create(
+      platform(ns, 'grow', {
+        postgres: { mode: 'managed', storage: { size: '1Gi', storageClassName: 'e2e-expandable' } },
+        redis: { mode: 'managed', storage: { size: '1Gi', storageClassName: 'e2e-fixed' } },
+        objectStorage: { mode: 'managed', storage: { size: '1Gi', storageClassName: 'e2e-fixed' } },
+      }),
+    );
+    await waitReady('grow');
+    const claim = (component: string) =>
+      client.get<KubeObject & { spec: any }>(RESOURCES.PersistentVolumeClaim, ns, `data-grow-${component}-0`);
+    expect((await claim('postgres')).spec.resources.requests.storage).toBe('1Gi');
+
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'grow', { spec: { postgres: { storage: { size: '3Gi' } } } });
+    await waitUntil('the PostgreSQL PVC asks for 3Gi', async () => (await claim('postgres')).spec.resources.requests.storage === '3Gi', {
+      timeoutMs: 30_000,
+    });
+    // The StatefulSet keeps its (immutable) template and records the size applied; the platform stays Ready.
+    const sts = await client.get<KubeObject & { spec: any }>(RESOURCES.StatefulSet, ns, 'grow-postgres');
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    await waitUntil(
+      'size recorded',
+      async () => {
+        const live = await client.get(RESOURCES.StatefulSet, ns, 'grow-postgres');
+        return live.metadata.annotations?.['huntmaster.academy/storage-size'] === '3Gi';
+      },
+      { timeoutMs: 30_000 },
+    );
+    await waitReady('grow');
+
+    // Redis's class does not allow expansion: the platform says so, and the PVC is left as it was.
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'grow', { spec: { redis: { storage: { size: '2Gi' } } } });
+    await waitUntil(
+      'Degraded names the PVC',
+      async () => {
+        const degraded = (await getPlatform('grow')).status?.conditions?.find((c) => c.type === 'Degraded');
+        return degraded?.status === 'True' && degraded.message.includes('PVC data-grow-redis-0 cannot grow from 1Gi to 2Gi');
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect((await claim('redis')).spec.resources.requests.storage).toBe('1Gi');
+    const events = await client.list(RESOURCES.Event, ns, { fieldSelector: 'involvedObject.name=grow' });
+    const reasons = events.items.map((e) => (e as unknown as { reason: string }).reason);
+    expect(reasons).toEqual(expect.arrayContaining(['VolumeExpanding', 'VolumeExpansionFailed']));
+    await client.delete(RESOURCES.HuntMasterPlatform, ns, 'grow');
+  });
+
   it('garbage-collects the children of a deleted platform and deletes its PVCs under deletionPolicy Delete', async () => {
     await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'alpha', { spec: { deletionPolicy: { persistentVolumeClaims: 'Delete' } } });
     expect((await pvcsOf('alpha')).length).toBe(3);

@@ -134,7 +134,7 @@ Discovery (GET /apis/monitoring.coreos.com/v1) is open to every authenticated us
   verbs: [list, watch, create, patch, delete]
 - apiGroups: ['']
   resources: [persistentvolumeclaims]
-  verbs: [list, delete]
+  verbs: [get, list, patch, delete]
 - apiGroups: ['']
   resources: [events]
   verbs: [create, patch]

@@ -145,14 +145,19 @@ describe('analytics forwarder', () => {
     const token = await adminToken(tb);
     const sent = events('fwd-user', 23);
     const ids = await post(tb, token, sent);
-    await waitUntil('all events delivered', async () => allAcked(module, ids) && (await unsynced(tb)) === 0, { timeoutMs: 20_000 });
+    const forwarder = analyticsRuntime(tb.bridge.context).forwarder!;
+    // The rows are marked synced in the batch's transaction; the forwarder counts the batch just after.
+    await waitUntil(
+      'all events delivered',
+      async () => allAcked(module, ids) && (await unsynced(tb)) === 0 && forwarder.stats.eventsSent === 23,
+      { timeoutMs: 20_000 },
+    );
     expect(module.state.wrongPaths).toBe(0);
     expect(module.state.attempts.every((a) => a.token === 'svc-token-for-tests')).toBe(true);
     expect(module.state.attempts.every((a) => a.ids.length <= 10)).toBe(true);
     const first = module.state.attempts.flatMap((a) => a.body.events).find((e: { event_id: string }) => e.event_id === sent[0]!.event_id);
     expect(first).toEqual({ ...sent[0], timestamp: '2025-05-01T12:00:00.000Z' });
     expect(module.state.attempts[0]!.body).toMatchObject({ batch_id: expect.any(String), source: 'hma-content-bridge' });
-    expect(analyticsRuntime(tb.bridge.context).forwarder!.stats.eventsSent).toBe(23);
   });
 
   it('keeps events unsynced while the module fails or hangs, backs off, and delivers everything after it recovers', async () => {
@@ -183,7 +188,11 @@ describe('analytics forwarder', () => {
 
     module.state.mode = 'ok';
     const more = await post(tb, token, events('fwd-user', 7));
-    await waitUntil('recovered', async () => allAcked(module, [...ids, ...more]) && (await unsynced(tb)) === 0, { timeoutMs: 30_000 });
+    await waitUntil(
+      'recovered',
+      async () => allAcked(module, [...ids, ...more]) && (await unsynced(tb)) === 0 && forwarder.stats.eventsSent === 32,
+      { timeoutMs: 30_000 },
+    );
     expect(forwarder.stats.consecutiveFailures).toBe(0);
     // What the dashboard and HuntMasterAnalyticsForwardingFailing read.
     const metrics = await (await fetch(`${tb.url}/metrics`)).text();

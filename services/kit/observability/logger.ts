@@ -33,7 +33,8 @@ export interface LoggerOptions {
   /**
    * Without a destination, stdout is written in chunks of about this many bytes, off the event loop
    * (0: every line at once, synchronously). A write per line costs a busy service a tenth of its CPU.
-   * Buffered lines are written within a second, errors at once, and all of them on exit.
+   * Buffered lines are written within a second, errors at once (synchronously), all of them on exit;
+   * a process killed outright (SIGKILL, OOM) loses at most the last second of non-error lines.
    */
   bufferBytes?: number;
 }
@@ -42,12 +43,19 @@ const ERROR_LEVEL = 50;
 
 export function createLogger(opts: LoggerOptions): Logger {
   let destination = opts.destination;
-  let flush: (() => void) | undefined;
+  let flushNow: (() => void) | undefined;
   if (!destination && opts.bufferBytes) {
     const stdout = pino.destination({ dest: 1, minLength: opts.bufferBytes, sync: false }); // flushed on exit by pino
     destination = stdout;
-    flush = () => stdout.flush();
-    setInterval(flush, 1000).unref();
+    setInterval(() => stdout.flush(), 1000).unref();
+    // An error may come just before a crash: write it, and what was held before it, synchronously.
+    flushNow = () => {
+      try {
+        stdout.flushSync();
+      } catch {
+        stdout.flush();
+      }
+    };
   }
   return pino(
     {
@@ -56,11 +64,11 @@ export function createLogger(opts: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
-      ...(flush && {
+      ...(flushNow && {
         hooks: {
           logMethod(args, method, level) {
             method.apply(this, args);
-            if (level >= ERROR_LEVEL) flush();
+            if (level >= ERROR_LEVEL) flushNow();
           },
         },
       }),

@@ -31,10 +31,11 @@ export interface LoggerOptions {
   level: string;
   destination?: DestinationStream;
   /**
-   * Without a destination, stdout is written in chunks of about this many bytes, off the event loop
-   * (0: every line at once, synchronously). A write per line costs a busy service a tenth of its CPU.
-   * Buffered lines are written within a second, errors at once (synchronously), all of them on exit;
-   * a process killed outright (SIGKILL, OOM) loses at most the last second of non-error lines.
+   * Without a destination, stdout is written in chunks of about this many bytes, off the event loop:
+   * a write per line costs a busy service a tenth of its CPU. Buffered lines are written within a
+   * second, errors at once (synchronously), all of them on exit; a process killed outright (SIGKILL,
+   * OOM) loses at most the last second of non-error lines. 0: every line synchronously. Unset:
+   * pino's default (every line at once, asynchronously).
    */
   bufferBytes?: number;
 }
@@ -44,6 +45,7 @@ const ERROR_LEVEL = 50;
 export function createLogger(opts: LoggerOptions): Logger {
   let destination = opts.destination;
   let flushNow: (() => void) | undefined;
+  if (!destination && opts.bufferBytes === 0) destination = pino.destination({ dest: 1, sync: true });
   if (!destination && opts.bufferBytes) {
     const stdout = pino.destination({ dest: 1, minLength: opts.bufferBytes, sync: false }); // flushed on exit by pino
     destination = stdout;

@@ -77,7 +77,7 @@ describe('buffered logger (LOG_BUFFER_BYTES)', () => {
     expect(c.messages()).toEqual(['first', 'last']);
   });
 
-  it('with 0, writes every line at once', async () => {
+  it('with 0, writes every line synchronously', async () => {
     const c = child(0);
     await c.ready();
     c.send('info now', 'kill');

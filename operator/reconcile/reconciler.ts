@@ -135,7 +135,7 @@ export function createReconciler(d: ReconcilerDeps) {
   ): Promise<{ complete: boolean; refused?: string }> {
     const namespace = cr.metadata.namespace!;
     let complete = true;
-    for (const claim of planVolumeGrowth(desired as never, live as never, desiredVolumes(cr)).claims) {
+    for (const claim of planVolumeGrowth(desired as never, live as never, () => desiredVolumes(cr)).claims) {
       let pvc: KubeObject & { spec?: { resources?: { requests?: { storage?: string } } } };
       try {
         pvc = await d.client.get(RESOURCES.PersistentVolumeClaim, namespace, claim.name);

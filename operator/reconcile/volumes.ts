@@ -28,9 +28,9 @@ export interface GrowthPlan {
 /**
  * Makes `desired` applicable to `live`: its claim templates keep the live sizes (immutable). When the
  * size asked for (annotation) changed since it was last applied, returns this StatefulSet's PVCs from
- * `volumes` (desiredVolumes of the CR) to grow. Pure: the caller reads and patches the PVCs.
+ * `volumes` (desiredVolumes of the CR, only called then) to grow. Pure: the caller reads and patches the PVCs.
  */
-export function planVolumeGrowth(desired: StatefulSetLike, live: StatefulSetLike, volumes: DesiredVolume[]): GrowthPlan {
+export function planVolumeGrowth(desired: StatefulSetLike, live: StatefulSetLike, volumes: () => DesiredVolume[]): GrowthPlan {
   const liveTemplates = live.spec.volumeClaimTemplates ?? [];
   for (const template of desired.spec.volumeClaimTemplates ?? []) {
     const current = liveTemplates.find((t) => t.metadata.name === template.metadata.name);
@@ -40,7 +40,9 @@ export function planVolumeGrowth(desired: StatefulSetLike, live: StatefulSetLike
   const applied = live.metadata.annotations?.[ANNOTATIONS.storageSize];
   if (asked === applied) return { claims: [] };
   return {
-    claims: volumes.filter((v) => v.statefulSet === desired.metadata.name).map((v) => ({ name: v.persistentVolumeClaim, size: v.size })),
+    claims: volumes()
+      .filter((v) => v.statefulSet === desired.metadata.name)
+      .map((v) => ({ name: v.persistentVolumeClaim, size: v.size })),
   };
 }
 

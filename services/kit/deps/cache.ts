@@ -126,6 +126,16 @@ function channelSubscriptions(url: string, prefix: string) {
     listening = false;
     resetAll();
   };
+  /** Listening once Redis confirms the subscription; a refusal drops the connection to start over. */
+  const listenOn = (connection: Redis, names: string[]) => {
+    connection.subscribe(...names).then(
+      () => {
+        listening = true;
+        resetAll();
+      },
+      () => connection.disconnect(true),
+    );
+  };
   const open = () => {
     const connection = new Redis(url, {
       enableOfflineQueue: false,
@@ -135,17 +145,8 @@ function channelSubscriptions(url: string, prefix: string) {
     });
     connection.on('error', () => undefined);
     connection.on('close', lost);
-    // (Re)subscribe on every connection; only then is the process listening again, and whatever
-    // was published meanwhile is unknown: reset.
-    connection.on('ready', () => {
-      connection.subscribe(...handlers.keys()).then(
-        () => {
-          listening = true;
-          resetAll();
-        },
-        () => connection.disconnect(true),
-      );
-    });
+    // (Re)subscribe on every connection: whatever was published meanwhile is unknown.
+    connection.on('ready', () => listenOn(connection, [...handlers.keys()]));
     connection.on('message', (channel: string, message: string) => {
       for (const h of handlers.get(channel) ?? []) h.message(message);
     });
@@ -168,13 +169,7 @@ function channelSubscriptions(url: string, prefix: string) {
       else if (subscriber.status === 'ready') {
         // A new channel on a live connection: not listening on it until the subscription is confirmed.
         lost();
-        subscriber.subscribe(name).then(
-          () => {
-            listening = true;
-            resetAll();
-          },
-          () => subscriber?.disconnect(true),
-        );
+        listenOn(subscriber, [name]);
       }
     },
     close() {

@@ -26,7 +26,7 @@ import { createMlMetrics } from './serving/metrics.ts';
 import { ModelCache } from './serving/model-cache.ts';
 import { PredictionLog } from './serving/prediction-log.ts';
 import { Predictor } from './serving/predictor.ts';
-import { localRegistryEvents, redisRegistryEvents, type RegistryEvents } from './serving/registry-events.ts';
+import { localRegistryEvents, cacheRegistryEvents, type RegistryEvents } from './serving/registry-events.ts';
 import { predictRoutes } from './serving/routes.ts';
 import { simulationRoutes } from '../kit/http/simulation.ts';
 import { TrainingJobs } from './training/jobs.ts';
@@ -98,10 +98,7 @@ export function buildMlServer(opts: BuildOptions): MlServer {
     onDrop: (n) => metrics.logDropped.inc(n),
   });
   const events =
-    opts.events ??
-    (config.REGISTRY_PUBSUB && config.REDIS_URL
-      ? redisRegistryEvents(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}ml:registry-changed`, logger)
-      : localRegistryEvents());
+    opts.events ?? (config.REGISTRY_PUBSUB && config.REDIS_URL ? cacheRegistryEvents(deps.cache, logger) : localRegistryEvents());
   events.subscribe((name) => directory.invalidate(name));
   const registryChanged = (name: string) => {
     directory.invalidate(name);
@@ -147,7 +144,6 @@ export function buildMlServer(opts: BuildOptions): MlServer {
     jobs,
     metrics,
     background: [
-      { name: 'registry-events', start: () => events.start(), stop: () => events.stop() },
       { name: 'prediction-log', start: () => predictionLog.start(), stop: () => predictionLog.stop() },
       { name: 'training-jobs', start: () => undefined, stop: () => jobs.stop() },
     ],

@@ -51,6 +51,18 @@ export function defaultEndpoints(): Endpoints {
   return { postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), minio: inject('minio') };
 }
 
+/** The service variables that pick the drivers: the embedded ones, or the real servers at `endpoints`. */
+export function driverEnv(endpoints: Endpoints, databaseUrl: string): Record<string, string> {
+  if (EMBEDDED) return { HMA_EMBEDDED: 'true' };
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: endpoints.redisUrl,
+    S3_ENDPOINT: endpoints.minio.endpoint,
+    S3_ACCESS_KEY: endpoints.minio.accessKey,
+    S3_SECRET_KEY: endpoints.minio.secretKey,
+  };
+}
+
 /** Captures log lines, so tests can assert what is (and is not) logged. */
 export function memoryLog() {
   const lines: string[] = [];
@@ -93,15 +105,7 @@ export async function startTestBridge(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    ...(EMBEDDED
-      ? { HMA_EMBEDDED: 'true' }
-      : {
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: endpoints.redisUrl,
-          S3_ENDPOINT: endpoints.minio.endpoint,
-          S3_ACCESS_KEY: endpoints.minio.accessKey,
-          S3_SECRET_KEY: endpoints.minio.secretKey,
-        }),
+    ...driverEnv(endpoints, databaseUrl),
     S3_BUCKET: bucket,
     JWT_SECRET: randomBytes(32).toString('hex'),
     ADMIN_EMAIL: adminCredentials.email,

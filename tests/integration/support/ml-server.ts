@@ -24,7 +24,7 @@ import {
 } from '../../../services/ml-server/app.ts';
 import { loadMlServerConfig, type MlServerConfig } from '../../../services/ml-server/config.ts';
 import { MIGRATIONS_DIR } from '../../../services/ml-server/paths.ts';
-import { createTestDatabase, defaultEndpoints, memoryLog, type Endpoints, type TestBridge } from './content-bridge.ts';
+import { createTestDatabase, defaultEndpoints, driverEnv, memoryLog, type Endpoints, type TestBridge } from './content-bridge.ts';
 import { acquireMemoryCache, EMBEDDED, embeddedStore, isEmbeddedUrl, openTestDatabase } from './drivers.ts';
 
 export interface TestMlServer {
@@ -68,15 +68,7 @@ export async function startTestMlServer(opts: StartMlOptions = {}): Promise<Test
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    ...(EMBEDDED
-      ? { HMA_EMBEDDED: 'true' }
-      : {
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: endpoints.redisUrl,
-          S3_ENDPOINT: endpoints.minio.endpoint,
-          S3_ACCESS_KEY: endpoints.minio.accessKey,
-          S3_SECRET_KEY: endpoints.minio.secretKey,
-        }),
+    ...driverEnv(endpoints, databaseUrl),
     ...(readOnlyUrl !== undefined && !embeddedReadOnly ? { ML_READONLY_DATABASE_URL: readOnlyUrl } : {}),
     S3_BUCKET: bucket,
     JWT_SECRET: jwtSecret,

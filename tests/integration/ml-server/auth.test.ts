@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../harness/index.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type Client } from '../support/http.ts';
 import { ensureContentSchema, startTestMlServer, uploadVersion, type TestMlServer } from '../support/ml-server.ts';
@@ -56,6 +57,11 @@ describe('ML Server with the Content Bridge', () => {
     const user = await signUp(bapi, { username: 'ml_revoked' });
     expect((await api.get('/models', user.token)).status).toBe(200);
     expect((await bapi.post('/auth/logout', {}, user.token)).status).toBe(204);
+    // The ML Server remembered "not revoked" for 10 s; the bridge's announcement reaches it over its
+    // own Redis connection, so it applies within milliseconds, not in the same instant (a second here).
+    await waitUntil('the ML Server refuses the revoked token', async () => (await api.get('/models', user.token)).status === 401, {
+      timeoutMs: 1000,
+    });
     expectProblem(await api.get('/models', user.token), 401, /revoked/);
 
     const foreign = await startTestMlServer();

@@ -35,7 +35,8 @@ import {
 import { contentRepository, courseExists, itemsOnCycles, lockPrerequisites, missingContent, type MetadataChanges } from './repository.ts';
 import { isAllowed, ALLOWED_MEDIA, SNIFF_BYTES, type ContentType } from './sniff.ts';
 import { objectKey } from './storage.ts';
-import { checkMedia, readHead, receiveUpload, removeQuietly } from './upload.ts';
+import { removeQuietly } from '../../kit/http/multipart.ts';
+import { checkMedia, readHead, receiveUpload } from './upload.ts';
 
 const contentIdParams = z.strictObject({ content_id: z.uuid() });
 

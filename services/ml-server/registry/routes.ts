@@ -22,7 +22,8 @@ import {
   versionSchema,
 } from './model.ts';
 import { AliasedVersionError, DuplicateModelError, VersionNotFoundError, type ModelRow } from './repository.ts';
-import { receiveArtifact, removeQuietly } from './upload.ts';
+import { removeQuietly } from '../../kit/http/multipart.ts';
+import { receiveArtifact } from './upload.ts';
 
 export const MANAGERS = ['admin', 'instructor'] as const;
 

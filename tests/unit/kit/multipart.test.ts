@@ -1,0 +1,168 @@
+/**
+ * The single-file multipart protocol both APIs' uploads use, over a real node:http server: fields
+ * before the file, the refusals, the limits, and that `discard` runs (once, after `receive` settled)
+ * whenever the upload fails, including when the client goes away mid-file.
+ */
+import { request, createServer, type Server } from 'node:http';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveSingleFile, type UploadState } from '../../../services/kit/http/multipart.ts';
+import { ProblemError } from '../../../services/kit/http/problem.ts';
+
+interface Outcome {
+  status: number;
+  body: any;
+  /** What happened, in order: 'receive-start', 'receive-end', 'discard'. */
+  steps: string[];
+}
+
+/** Reads the whole file part, stopping early when the upload fails. */
+async function collect(file: Readable, upload: UploadState): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    upload.onAbort(() => resolve(Buffer.concat(chunks)));
+    file.on('data', (chunk: Buffer) => chunks.push(chunk));
+    file.on('end', () => resolve(Buffer.concat(chunks)));
+    file.on('error', reject);
+  });
+}
+
+const BOUNDARY = 'test-boundary';
+const field = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+const filePart = (name: string, content: string) =>
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n${content}\r\n`;
+const end = `--${BOUNDARY}--\r\n`;
+
+describe('receiveSingleFile', () => {
+  let server: Server;
+  let port: number;
+  const outcomes: Outcome[] = [];
+  let failReceive: Error | undefined;
+
+  beforeAll(async () => {
+    server = createServer(async (req, res) => {
+      const steps: string[] = [];
+      const outcome: Outcome = { status: 0, body: undefined, steps };
+      outcomes.push(outcome);
+      try {
+        const received = await receiveSingleFile({
+          req,
+          fieldNames: ['title', 'note'],
+          maxFieldBytes: 32,
+          maxFileBytes: 100,
+          tooLargeDetail: 'too big for this test',
+          async receive(file, filename, fields, upload) {
+            steps.push('receive-start');
+            const bytes = await collect(file, upload);
+            await new Promise((resolve) => setTimeout(resolve, 20)); // a slow store: discard must wait for it
+            if (failReceive) throw failReceive;
+            steps.push('receive-end');
+            return { filename, fields, content: bytes.toString() };
+          },
+          async discard() {
+            steps.push('discard');
+          },
+        });
+        outcome.status = 200;
+        outcome.body = received;
+      } catch (err) {
+        if (!(err instanceof ProblemError)) throw err;
+        outcome.status = err.status;
+        outcome.body = err.body('/');
+      }
+      res.writeHead(outcome.status, { 'content-type': 'application/json' }).end(JSON.stringify(outcome.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const post = async (body: string, contentType = `multipart/form-data; boundary=${BOUNDARY}`) => {
+    const before = outcomes.length;
+    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    await res.text();
+    return outcomes[before]!;
+  };
+
+  it('hands the file and the fields before it to receive, and returns its result', async () => {
+    const outcome = await post(field('title', 'Elk calls') + field('note', 'ünïcode') + filePart('file', 'the bytes') + end);
+    expect(outcome.status).toBe(200);
+    expect(outcome.body).toEqual({
+      fields: { title: 'Elk calls', note: 'ünïcode' },
+      file: { filename: 'f.bin', fields: { title: 'Elk calls', note: 'ünïcode' }, content: 'the bytes' },
+    });
+    expect(outcome.steps).toEqual(['receive-start', 'receive-end']);
+  });
+
+  it('returns no file for a form without a file part, and calls nothing', async () => {
+    const outcome = await post(field('title', 'only a field') + end);
+    expect(outcome.status).toBe(200);
+    expect(outcome.body).toEqual({ fields: { title: 'only a field' } });
+    expect(outcome.steps).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown field', field('colour', 'red') + filePart('file', 'x') + end, 'body.colour', /unknown field; allowed: title, note, file/],
+    ['a field twice', field('title', 'a') + field('title', 'b') + filePart('file', 'x') + end, 'body.title', /twice/],
+    ['a field over its limit', field('title', 'x'.repeat(40)) + filePart('file', 'x') + end, 'body.title', /longer than 32 bytes/],
+    ['a file part with another name', filePart('upload', 'x') + end, 'body.upload', /must be named "file"/],
+  ])('refuses %s with a 422 naming it, before receive sees anything', async (_what, body, location, message) => {
+    const outcome = await post(body);
+    expect(outcome.status).toBe(422);
+    expect(outcome.body.errors).toEqual([{ location, message: expect.stringMatching(message) }]);
+    expect(outcome.steps).toEqual([]);
+  });
+
+  it.each([
+    ['a field after the file', filePart('file', 'x') + field('title', 'late') + end, 422, /text fields must come before the file part/],
+    ['a second file', filePart('file', 'x') + filePart('file', 'y') + end, 422, /exactly one file|must be named "file"/],
+    ['a file over the limit', filePart('file', 'x'.repeat(101)) + end, 413, /too big for this test/],
+  ])('refuses %s, and discards what receive stored once it settled', async (_what, body, status, message) => {
+    const outcome = await post(body);
+    expect(outcome.status).toBe(status);
+    expect(JSON.stringify(outcome.body)).toMatch(message);
+    expect(outcome.steps.at(-1)).toBe('discard');
+    expect(outcome.steps.filter((s) => s === 'discard')).toHaveLength(1);
+    expect(outcome.steps[0]).toBe('receive-start');
+  });
+
+  it('accepts a file of exactly the limit', async () => {
+    const outcome = await post(filePart('file', 'x'.repeat(100)) + end);
+    expect(outcome.status).toBe(200);
+    expect(outcome.body.file.content).toHaveLength(100);
+  });
+
+  it("passes receive's own failure through, after discarding", async () => {
+    failReceive = new ProblemError({ status: 415, detail: 'not that kind of file' });
+    try {
+      const outcome = await post(filePart('file', 'x') + end);
+      expect(outcome.status).toBe(415);
+      expect(outcome.steps).toEqual(['receive-start', 'discard']);
+    } finally {
+      failReceive = undefined;
+    }
+  });
+
+  it('answers 400 for a body that is not multipart', async () => {
+    const outcome = await post('{}', 'application/json');
+    expect(outcome.status).toBe(400);
+    expect(outcome.body.detail).toMatch(/Malformed multipart request/);
+  });
+
+  it('discards when the client goes away mid-file', async () => {
+    const before = outcomes.length;
+    await new Promise<void>((resolve) => {
+      const req = request({ port, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` } });
+      req.on('error', () => resolve());
+      req.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\nhalf of it`);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 100);
+    });
+    await expect.poll(() => outcomes[before]?.status, { timeout: 2000 }).toBe(400);
+    const outcome = outcomes[before]!;
+    expect(outcome.body.detail).toMatch(/closed the connection/);
+    expect(outcome.steps).toEqual(['receive-start', 'receive-end', 'discard']); // discard waits for receive
+  });
+});

@@ -61,6 +61,9 @@ export class RetryableError extends Error {}
 
 const byKey = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
 
+/** The API server's own words for a refused write. */
+const refusal = (err: KubeApiError) => (err.body as { message?: string } | undefined)?.message ?? err.message;
+
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -256,7 +259,15 @@ export function createReconciler(d: ReconcilerDeps) {
         const diff = current ? firstDifference(obj, current) : '(absent)';
         if (!diff) return;
         d.logger.debug({ key, object: byKey(obj), diff }, 'applying');
-        await d.client.apply(obj);
+        try {
+          await d.client.apply(obj);
+        } catch (err) {
+          // The API server refuses what the CRD cannot check (a pass-through affinity, say): the
+          // user must hear why, in the status, while the other children still converge.
+          if (!(err instanceof KubeApiError) || (err.status !== 422 && err.status !== 400)) throw err;
+          errors.push(`${obj.kind} ${obj.metadata.name} refused by the API server: ${refusal(err)}`);
+          return;
+        }
         write('apply', obj);
       });
       await prune(cr, desired.objects as KubeObject[], new Set(desired.generatedSecretNames));

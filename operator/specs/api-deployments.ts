@@ -75,7 +75,7 @@ export function apiDeployment(input: BuildInput, key: ApiKey): Child<V1Deploymen
       template: {
         metadata: { labels: componentLabels(cr, key, spec.version), annotations },
         spec: {
-          ...podBase(input),
+          ...podBase(input, settings.scheduling),
           securityContext: podSecurityContext(UIDS.api),
           terminationGracePeriodSeconds: 30,
           topologySpreadConstraints: [

@@ -13,6 +13,7 @@ import type {
   ResolvedRedis,
   ResolvedSpec,
   ResourceRequirements,
+  SchedulingSpec,
   StorageSpec,
 } from './types.ts';
 
@@ -76,13 +77,28 @@ function resources(given: ResourceRequirements | undefined, fallback: ResourceRe
   return clone(given ?? fallback);
 }
 
+const SCHEDULING_FIELDS = ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName'] as const;
+
+/**
+ * A component's scheduling: each field it sets replaces the platform-wide one (a component's
+ * nodeSelector replaces the whole platform nodeSelector, as Helm values and pod specs behave).
+ */
+export function mergeScheduling(platform: SchedulingSpec | undefined, component: SchedulingSpec | undefined): SchedulingSpec {
+  const merged: Record<string, unknown> = {};
+  for (const field of SCHEDULING_FIELDS) {
+    const value = component?.[field] ?? platform?.[field];
+    if (value !== undefined) merged[field] = clone(value);
+  }
+  return merged as SchedulingSpec;
+}
+
 interface ApiDefaults {
   replicas: number;
   resources: ResourceRequirements;
   podDisruptionBudget: { enabled: boolean };
 }
 
-function apiComponent(given: ApiComponentSpec | undefined, defaults: ApiDefaults): ResolvedApiComponent {
+function apiComponent(given: ApiComponentSpec | undefined, defaults: ApiDefaults, platform: SchedulingSpec | undefined): ResolvedApiComponent {
   const pdb = given?.podDisruptionBudget ?? {};
   const enabled = pdb.enabled ?? defaults.podDisruptionBudget.enabled;
   const podDisruptionBudget: ResolvedApiComponent['podDisruptionBudget'] = { enabled };
@@ -93,6 +109,7 @@ function apiComponent(given: ApiComponentSpec | undefined, defaults: ApiDefaults
     resources: resources(given?.resources, defaults.resources),
     env: clone(given?.env ?? []),
     podDisruptionBudget,
+    scheduling: mergeScheduling(platform, given?.scheduling),
   };
 }
 
@@ -107,16 +124,22 @@ function postgresOrRedis(
   what: 'postgres' | 'redis',
   given: PlatformSpec['postgres'] | PlatformSpec['redis'],
   defaults: (typeof DEFAULTS)['postgres' | 'redis'],
+  platform: SchedulingSpec | undefined,
 ): ResolvedPostgres | ResolvedRedis {
   const mode = given?.mode ?? defaults.mode;
   if (mode === 'external') {
     if (!given?.external?.secretRef?.name) throw new SpecError(`spec.${what}.external.secretRef.name is required when mode is external`);
     return { mode, external: { secretRef: { name: given.external.secretRef.name } } };
   }
-  return { mode, storage: storage(given?.storage, defaults.storage.size), resources: resources(given?.resources, defaults.resources) };
+  return {
+    mode,
+    storage: storage(given?.storage, defaults.storage.size),
+    resources: resources(given?.resources, defaults.resources),
+    scheduling: mergeScheduling(platform, given?.scheduling),
+  };
 }
 
-function objectStorage(given: PlatformSpec['objectStorage']): ResolvedObjectStorage {
+function objectStorage(given: PlatformSpec['objectStorage'], platform: SchedulingSpec | undefined): ResolvedObjectStorage {
   const d = DEFAULTS.objectStorage;
   const mode = given?.mode ?? d.mode;
   const bucket = given?.bucket ?? d.bucket;
@@ -137,6 +160,7 @@ function objectStorage(given: PlatformSpec['objectStorage']): ResolvedObjectStor
     region: MINIO_REGION,
     storage: storage(given?.storage, d.storage.size),
     resources: resources(given?.resources, d.resources),
+    scheduling: mergeScheduling(platform, given?.scheduling),
   };
 }
 
@@ -150,11 +174,11 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     images: clone(spec.images ?? {}),
     imagePullPolicy: spec.imagePullPolicy ?? d.imagePullPolicy,
     imagePullSecrets: clone(spec.imagePullSecrets ?? []),
-    contentBridge: apiComponent(spec.contentBridge, d.contentBridge),
-    mlServer: apiComponent(spec.mlServer, d.mlServer),
-    postgres: postgresOrRedis('postgres', spec.postgres, d.postgres),
-    redis: postgresOrRedis('redis', spec.redis, d.redis),
-    objectStorage: objectStorage(spec.objectStorage),
+    contentBridge: apiComponent(spec.contentBridge, d.contentBridge, spec.scheduling),
+    mlServer: apiComponent(spec.mlServer, d.mlServer, spec.scheduling),
+    postgres: postgresOrRedis('postgres', spec.postgres, d.postgres, spec.scheduling),
+    redis: postgresOrRedis('redis', spec.redis, d.redis, spec.scheduling),
+    objectStorage: objectStorage(spec.objectStorage, spec.scheduling),
     auth: {
       ...(auth.jwtSecretRef ? { jwtSecretRef: { name: auth.jwtSecretRef.name, key: auth.jwtSecretRef.key ?? d.auth.jwtSecretKey } } : {}),
       accessTokenTTL: auth.accessTokenTTL ?? d.auth.accessTokenTTL,
@@ -173,6 +197,7 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
       },
       grafanaDashboards: { enabled: mon.grafanaDashboards?.enabled ?? d.monitoring.grafanaDashboards.enabled },
     },
+    scheduling: mergeScheduling(spec.scheduling, undefined),
     networkPolicy: { enabled: spec.networkPolicy?.enabled ?? d.networkPolicy.enabled },
     management: {
       adminer: { enabled: spec.management?.adminer?.enabled ?? d.management.adminer.enabled },

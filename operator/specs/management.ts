@@ -35,7 +35,7 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
       template: {
         metadata: { labels: componentLabels(cr, p.key, spec.version) },
         spec: {
-          ...podBase(input),
+          ...podBase(input, spec.scheduling),
           securityContext: podSecurityContext(p.uid),
           containers: [
             {

@@ -38,7 +38,7 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
       template: {
         metadata: { labels: componentLabels(cr, 'migrations', spec.version) },
         spec: {
-          ...podBase(input),
+          ...podBase(input, spec.contentBridge.scheduling),
           restartPolicy: 'Never',
           securityContext: podSecurityContext(UIDS.api),
           containers: [

@@ -38,7 +38,7 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
       template: {
         metadata: { labels: componentLabels(cr, 'bucketInit', version) },
         spec: {
-          ...podBase(input),
+          ...podBase(input, os.scheduling),
           restartPolicy: 'OnFailure',
           securityContext: podSecurityContext(UIDS.minio),
           containers: [

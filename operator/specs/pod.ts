@@ -1,5 +1,6 @@
 /** Pieces every pod shares: the restricted security context, /tmp, pull secrets, probes. */
 import type {
+  V1Affinity,
   V1Container,
   V1PodSecurityContext,
   V1PodSpec,
@@ -10,7 +11,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { BuildInput } from './context.ts';
-import type { ResourceRequirements } from './types.ts';
+import type { ResourceRequirements, SchedulingSpec } from './types.ts';
 
 /** Pod-level half of the Pod Security Standard "restricted" profile. */
 export function podSecurityContext(uid: number, gid: number = uid, fsGroup: number = gid): V1PodSecurityContext {
@@ -39,12 +40,26 @@ export function containerSecurityContext(opts: { readOnlyRootFilesystem?: boolea
 export const tmpVolume = (): V1Volume => ({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
 export const tmpMount = (): V1VolumeMount => ({ name: 'tmp', mountPath: '/tmp' });
 
-/** Fields every pod spec gets: pull secrets, no API token, no service-link env (it would clash, e.g. POSTGRES_PORT). */
-export function podBase(input: BuildInput): Pick<V1PodSpec, 'imagePullSecrets' | 'automountServiceAccountToken' | 'enableServiceLinks'> {
+type PodBase = Pick<
+  V1PodSpec,
+  'imagePullSecrets' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'
+>;
+
+/**
+ * Fields every pod spec gets: pull secrets, no API token, no service-link env (it would clash, e.g.
+ * POSTGRES_PORT), and where it runs. Every builder passes its component's scheduling, so no pod can
+ * miss the platform's node selector or tolerations.
+ */
+export function podBase(input: BuildInput, scheduling: SchedulingSpec): PodBase {
+  const { nodeSelector, tolerations, affinity, priorityClassName } = structuredClone(scheduling);
   return {
     ...(input.spec.imagePullSecrets.length ? { imagePullSecrets: input.spec.imagePullSecrets.map(({ name }) => ({ name })) } : {}),
     automountServiceAccountToken: false,
     enableServiceLinks: false,
+    ...(nodeSelector && Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+    ...(tolerations?.length ? { tolerations } : {}),
+    ...(affinity && Object.keys(affinity).length ? { affinity: affinity as V1Affinity } : {}),
+    ...(priorityClassName ? { priorityClassName } : {}),
   };
 }
 

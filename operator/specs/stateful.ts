@@ -50,7 +50,7 @@ export function dataServiceStatefulSet(input: BuildInput, p: DataServiceParams):
           annotations: { 'kubectl.kubernetes.io/default-container': containerName },
         },
         spec: {
-          ...podBase(input),
+          ...podBase(input, p.settings.scheduling),
           securityContext: podSecurityContext(p.uid, p.gid),
           terminationGracePeriodSeconds: p.terminationGracePeriodSeconds ?? 30,
           containers: [

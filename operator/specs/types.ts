@@ -41,6 +41,23 @@ export interface EnvVar {
   valueFrom?: EnvVarSource;
 }
 
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+/** Where pods run. Platform-wide in `spec.scheduling`; a component's own field replaces the platform's. */
+export interface SchedulingSpec {
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** core/v1 Affinity, passed through unchanged (the API server validates it with the workload). */
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+}
+
 export interface PodDisruptionBudgetSettings {
   enabled?: boolean;
   minAvailable?: IntOrString;
@@ -52,6 +69,7 @@ export interface ApiComponentSpec {
   resources?: ResourceRequirements;
   env?: EnvVar[];
   podDisruptionBudget?: PodDisruptionBudgetSettings;
+  scheduling?: SchedulingSpec;
 }
 
 export type DataServiceMode = 'managed' | 'external';
@@ -71,6 +89,7 @@ export interface PostgresSpec {
   external?: ExternalSecretSettings;
   storage?: StorageSpec;
   resources?: ResourceRequirements;
+  scheduling?: SchedulingSpec;
 }
 
 export interface RedisSpec {
@@ -79,6 +98,7 @@ export interface RedisSpec {
   external?: ExternalSecretSettings;
   storage?: StorageSpec;
   resources?: ResourceRequirements;
+  scheduling?: SchedulingSpec;
 }
 
 export interface ExternalObjectStorage {
@@ -94,6 +114,7 @@ export interface ObjectStorageSpec {
   external?: ExternalObjectStorage;
   storage?: StorageSpec;
   resources?: ResourceRequirements;
+  scheduling?: SchedulingSpec;
 }
 
 export interface ImagesSpec {
@@ -135,6 +156,7 @@ export interface PlatformSpec {
   objectStorage?: ObjectStorageSpec;
   auth?: AuthSpec;
   monitoring?: MonitoringSpec;
+  scheduling?: SchedulingSpec;
   networkPolicy?: { enabled?: boolean };
   management?: { adminer?: { enabled?: boolean }; redisCommander?: { enabled?: boolean } };
   suspend?: boolean;
@@ -210,6 +232,7 @@ export interface ResolvedApiComponent {
   resources: ResourceRequirements;
   env: EnvVar[];
   podDisruptionBudget: { enabled: boolean; minAvailable?: IntOrString; maxUnavailable?: IntOrString };
+  scheduling: SchedulingSpec;
 }
 
 export interface ResolvedStorage {
@@ -221,6 +244,7 @@ export interface ManagedDataService {
   mode: 'managed';
   storage: ResolvedStorage;
   resources: ResourceRequirements;
+  scheduling: SchedulingSpec;
 }
 
 export interface ExternalDataService {
@@ -251,6 +275,8 @@ export interface ResolvedSpec {
     prometheusRule: { enabled: boolean; labels: Record<string, string> };
     grafanaDashboards: { enabled: boolean };
   };
+  /** Platform-wide; the management tools use it as it is, the components merged with their own. */
+  scheduling: SchedulingSpec;
   networkPolicy: { enabled: boolean };
   management: { adminer: { enabled: boolean }; redisCommander: { enabled: boolean } };
   suspend: boolean;

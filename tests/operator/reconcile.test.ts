@@ -23,6 +23,7 @@ type Platform = KubeObject & {
 };
 
 const getPlatform = (name: string) => client.get<Platform>(RESOURCES.HuntMasterPlatform, ns, name);
+const readyOf = async (name: string) => (await getPlatform(name)).status?.conditions?.find((c) => c.type === 'Ready');
 const owned = async (kind: keyof typeof RESOURCES, uid: string) =>
   (await client.list(RESOURCES[kind], ns)).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
 
@@ -63,6 +64,24 @@ describe('CRD validation by the API server', () => {
     ['external postgres without a secretRef', { postgres: { mode: 'external' } }, /secretRef|external/, 422],
     ['managed postgres with external settings', { postgres: { mode: 'managed', external: { secretRef: { name: 'x' } } } }, /external/, 422],
     ['a bad token TTL', { auth: { accessTokenTTL: 'forever' } }, /accessTokenTTL/, 422],
+    [
+      'a toleration with operator Exists and a value',
+      { scheduling: { tolerations: [{ key: 'pool', operator: 'Exists', value: 'data' }] } },
+      /operator Exists takes no value/,
+      422,
+    ],
+    [
+      'tolerationSeconds without effect NoExecute',
+      { postgres: { scheduling: { tolerations: [{ key: 'pool', tolerationSeconds: 30 }] } } },
+      /tolerationSeconds applies only to effect NoExecute/,
+      422,
+    ],
+    [
+      'scheduling for an external postgres',
+      { postgres: { mode: 'external', external: { secretRef: { name: 'x' } }, scheduling: { nodeSelector: { pool: 'data' } } } },
+      /postgres.scheduling apply only to mode managed/,
+      422,
+    ],
     // Strict field validation (kubectl's default) refuses unknown fields with 400 instead of dropping them.
     ['an unknown field', { surprise: true }, /unknown field "spec.surprise"/, 400],
   ])('rejects %s with a clear message', async (_name, spec, message, status) => {
@@ -353,6 +372,41 @@ describe('problems the schema cannot catch', () => {
     );
     const uid = (await getPlatform('needs-secret')).metadata.uid!;
     expect((await owned('StatefulSet', uid)).map((s) => s.metadata.name)).not.toContain('needs-secret-postgres');
+  });
+
+  it('a scheduling the API server refuses makes the platform Degraded with its words, and recovers once fixed', async () => {
+    // The CRD passes affinity through; the API server checks it only inside the StatefulSet.
+    const noTerms = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } };
+    await client.create(platform(ns, 'bad-affinity', { postgres: { scheduling: { affinity: noTerms } } }));
+    await waitUntil(
+      'Ready=False naming the refusal',
+      async () => /StatefulSet bad-affinity-postgres refused by the API server/.test((await readyOf('bad-affinity'))?.message ?? ''),
+      { timeoutMs: 20_000 },
+    );
+    const status = (await getPlatform('bad-affinity')).status!;
+    expect(status.phase).toBe('Degraded');
+    expect((await readyOf('bad-affinity'))!.message).toMatch(/nodeSelectorTerms.*must have at least one node selector term/);
+    // Everything else was still applied.
+    const uid = (await getPlatform('bad-affinity')).metadata.uid!;
+    expect((await owned('StatefulSet', uid)).map((o) => o.metadata.name).sort()).toEqual(['bad-affinity-minio', 'bad-affinity-redis']);
+
+    const zone = { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] }] }] };
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'bad-affinity', {
+      spec: { postgres: { scheduling: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: zone } } } } },
+    });
+    await waitUntil(
+      'the StatefulSet applied with the fixed affinity',
+      async () => {
+        const sts = await client.get<any>(RESOURCES.StatefulSet, ns, 'bad-affinity-postgres').catch(() => undefined);
+        return (
+          sts?.spec.template.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.length === 1
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+    await waitUntil('the refusal is gone from Ready', async () => !/refused/.test((await readyOf('bad-affinity'))?.message ?? 'refused'), {
+      timeoutMs: 20_000,
+    });
   });
 
   it('an unreachable external S3 endpoint gives Ready=False naming it', async () => {

@@ -9,6 +9,7 @@ import { configHash } from '../../../operator/specs/hash.ts';
 import { postgresInitScript } from '../../../operator/specs/postgres.ts';
 import type { HuntMasterPlatform, KubeObject, PlatformSpec } from '../../../operator/specs/types.ts';
 import { externalCr, fullCtx, fullSpec, minimalCr, minimalCtx, platform } from './fixtures.ts';
+import { podSpecs } from './render.ts';
 
 const ids = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
 const build = (spec: PlatformSpec, ctx = minimalCtx) => desiredChildren(platform(spec), ctx);
@@ -196,6 +197,73 @@ describe('migrations', () => {
     expect(j.spec.backoffLimit).toBeGreaterThan(0);
     expect(j.spec.template.spec.restartPolicy).toBe('Never');
     expect(j.metadata.annotations[ANNOTATIONS.createOnly]).toBe('true');
+  });
+});
+
+describe('scheduling', () => {
+  const dedicated = { key: 'dedicated', operator: 'Equal', value: 'data', effect: 'NoSchedule' } as const;
+  const spec: PlatformSpec = {
+    ...fullSpec,
+    scheduling: {
+      nodeSelector: { pool: 'apps' },
+      tolerations: [{ key: 'spot', operator: 'Exists' }],
+      priorityClassName: 'academy-normal',
+    },
+    postgres: { ...fullSpec.postgres, scheduling: { nodeSelector: { pool: 'data' }, tolerations: [dedicated] } },
+    mlServer: {
+      ...fullSpec.mlServer,
+      scheduling: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: {} }] } } },
+    },
+  };
+  const { objects } = build(spec, fullCtx);
+  const pods = new Map(objects.flatMap(podSpecs).map(({ where, spec: pod }) => [where, pod]));
+
+  it('gives every pod the platform-wide fields it does not override', () => {
+    expect(pods.size).toBe(9); // 2 APIs, 3 data services, 2 tools, 2 Jobs
+    for (const [where, pod] of pods) {
+      if (where.includes('postgres')) continue;
+      expect(pod.nodeSelector, where).toEqual({ pool: 'apps' });
+      expect(pod.tolerations, where).toEqual([{ key: 'spot', operator: 'Exists' }]);
+      expect(pod.priorityClassName, where).toBe('academy-normal');
+    }
+  });
+
+  it("replaces a platform field with the component's own, field by field", () => {
+    const postgres = pods.get('StatefulSet/demo-postgres')!;
+    expect(postgres.nodeSelector).toEqual({ pool: 'data' }); // replaced whole, not merged key by key
+    expect(postgres.tolerations).toEqual([dedicated]);
+    expect(postgres.priorityClassName).toBe('academy-normal');
+    const ml = pods.get('Deployment/demo-ml-server')!;
+    expect(ml.affinity).toEqual(spec.mlServer!.scheduling!.affinity);
+    expect(ml.nodeSelector).toEqual({ pool: 'apps' });
+    expect(pods.get('Deployment/demo-content-bridge')!.affinity).toBeUndefined();
+  });
+
+  it('runs the migration Job where the Content Bridge runs, and the bucket Job where MinIO runs', () => {
+    const own: PlatformSpec = {
+      contentBridge: { scheduling: { nodeSelector: { pool: 'web' } } },
+      objectStorage: { scheduling: { nodeSelector: { pool: 'storage' } } },
+    };
+    const built = new Map(
+      build(own)
+        .objects.flatMap(podSpecs)
+        .map(({ where, spec: pod }) => [where, pod]),
+    );
+    const selectorOf = (prefix: string) => [...built].find(([where]) => where.startsWith(prefix))![1].nodeSelector;
+    expect(selectorOf('Job/demo-migrate-')).toEqual({ pool: 'web' });
+    expect(selectorOf('Job/demo-minio-bucket-')).toEqual({ pool: 'storage' });
+    expect(selectorOf('StatefulSet/demo-minio')).toEqual({ pool: 'storage' });
+    expect(selectorOf('StatefulSet/demo-redis')).toBeUndefined();
+  });
+
+  it('adds no scheduling fields when none are set, and never shares objects with the spec', () => {
+    for (const { where, spec: pod } of build({}).objects.flatMap(podSpecs)) {
+      for (const field of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName'])
+        expect(pod[field], `${where} ${field}`).toBeUndefined();
+    }
+    const postgres = pods.get('StatefulSet/demo-postgres')!;
+    postgres.tolerations.push({ key: 'mutated' });
+    expect(spec.postgres!.scheduling!.tolerations).toEqual([dedicated]);
   });
 });
 

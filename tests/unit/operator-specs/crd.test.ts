@@ -45,7 +45,7 @@ const nodes = walk(root);
 
 /** Paths in `value` that the schema does not declare (maps and arrays followed as the schema says). */
 function undeclared(value: unknown, schema: any, path: string): string[] {
-  if (value === null || typeof value !== 'object') return [];
+  if (value === null || typeof value !== 'object' || schema['x-kubernetes-preserve-unknown-fields']) return [];
   if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => undeclared(v, schema.items, `${path}[${i}]`)) : [path];
   return Object.entries(value).flatMap(([k, v]) => {
     const child = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);

@@ -41,6 +41,22 @@ export const fullSpec: PlatformSpec = {
     mode: 'managed',
     storage: { size: '50Gi', storageClassName: 'fast-ssd' },
     resources: { requests: { cpu: '500m', memory: '1Gi' } },
+    scheduling: {
+      nodeSelector: { 'academy.example.com/pool': 'data' },
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: 'kubernetes.io/hostname',
+                labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'ml-server' } },
+              },
+            },
+          ],
+        },
+      },
+    },
   },
   redis: { mode: 'managed', storage: { size: '2Gi' } },
   objectStorage: { mode: 'managed', bucket: 'academy-media', storage: { size: '100Gi' } },
@@ -49,6 +65,10 @@ export const fullSpec: PlatformSpec = {
     serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
     prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
     grafanaDashboards: { enabled: true },
+  },
+  scheduling: {
+    tolerations: [{ key: 'academy.example.com/dedicated', operator: 'Equal', value: 'academy', effect: 'NoSchedule' }],
+    priorityClassName: 'academy-high',
   },
   networkPolicy: { enabled: true },
   management: { adminer: { enabled: true }, redisCommander: { enabled: true } },

@@ -98,7 +98,11 @@ interface ApiDefaults {
   podDisruptionBudget: { enabled: boolean };
 }
 
-function apiComponent(given: ApiComponentSpec | undefined, defaults: ApiDefaults, platform: SchedulingSpec | undefined): ResolvedApiComponent {
+function apiComponent(
+  given: ApiComponentSpec | undefined,
+  defaults: ApiDefaults,
+  platform: SchedulingSpec | undefined,
+): ResolvedApiComponent {
   const pdb = given?.podDisruptionBudget ?? {};
   const enabled = pdb.enabled ?? defaults.podDisruptionBudget.enabled;
   const podDisruptionBudget: ResolvedApiComponent['podDisruptionBudget'] = { enabled };

@@ -42,7 +42,13 @@ export const tmpMount = (): V1VolumeMount => ({ name: 'tmp', mountPath: '/tmp' }
 
 type PodBase = Pick<
   V1PodSpec,
-  'imagePullSecrets' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'
+  | 'imagePullSecrets'
+  | 'automountServiceAccountToken'
+  | 'enableServiceLinks'
+  | 'nodeSelector'
+  | 'tolerations'
+  | 'affinity'
+  | 'priorityClassName'
 >;
 
 /**

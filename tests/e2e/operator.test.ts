@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
 import { isNotFound } from '../../operator/kube/errors.ts';
 import { RESOURCES } from '../../operator/kube/resources.ts';
-import { freePort, waitUntil } from '../harness/index.ts';
+import { fakeNode, freePort, waitUntil } from '../harness/index.ts';
 import { REPO_ROOT } from '../harness/paths.ts';
 import { adminKubeConfig, installCrd, platform, runOperator } from '../operator/support/operator.ts';
 
@@ -131,6 +131,48 @@ describe('with the operator running', () => {
       { timeoutMs: 60_000 },
     );
     await waitReady('beta');
+  });
+
+  it('places each component where spec.scheduling says, the data pool tolerated only by PostgreSQL', async () => {
+    const pool = 'e2e.huntmaster.academy/pool';
+    const dedicated = 'e2e.huntmaster.academy/dedicated';
+    await client.request('POST', '/api/v1/nodes', { body: fakeNode('kwok-apps', { labels: { [pool]: 'apps' } }) });
+    await client.request('POST', '/api/v1/nodes', {
+      body: fakeNode('kwok-data', { labels: { [pool]: 'data' }, taints: [{ key: dedicated, value: 'data', effect: 'NoSchedule' }] }),
+    });
+    await createVolumes(3, 'e2e-placed-pv');
+    await client.create(
+      platform(ns, 'placed', {
+        contentBridge: { replicas: 1 },
+        mlServer: { replicas: 1 },
+        scheduling: { nodeSelector: { [pool]: 'apps' } },
+        postgres: {
+          scheduling: {
+            nodeSelector: { [pool]: 'data' },
+            tolerations: [{ key: dedicated, operator: 'Equal', value: 'data', effect: 'NoSchedule' }],
+          },
+        },
+      }),
+    );
+    await waitReady('placed');
+    const pods = (await client.list(RESOURCES.Pod, ns, { labelSelector: 'app.kubernetes.io/instance=placed' })).items as Array<
+      KubeObject & { spec: { nodeName?: string } }
+    >;
+    const placement: Record<string, string[]> = {};
+    for (const pod of pods) {
+      const component = pod.metadata.labels!['app.kubernetes.io/name']!;
+      placement[component] = [...new Set([...(placement[component] ?? []), pod.spec.nodeName ?? '(unscheduled)'])];
+    }
+    expect(placement).toEqual({
+      'content-bridge': ['kwok-apps'],
+      'ml-server': ['kwok-apps'],
+      migrations: ['kwok-apps'],
+      postgres: ['kwok-data'],
+      redis: ['kwok-apps'],
+      minio: ['kwok-apps'],
+      'minio-bucket-init': ['kwok-apps'],
+    });
+    await client.delete(RESOURCES.HuntMasterPlatform, ns, 'placed');
   });
 
   it('grows a PVC when storage.size grows, and reports a StorageClass that refuses', async () => {

@@ -278,16 +278,17 @@ async function startClusterComponents(ctx: ClusterContext): Promise<void> {
   );
 }
 
-function fakeNode(name: string): object {
+/** A Node that kwok keeps Ready (it manages nodes with its annotation); `labels` and `taints` as on a node pool. */
+export function fakeNode(name: string, pool: { labels?: Record<string, string>; taints?: object[] } = {}): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok', ...pool.labels },
     },
-    spec: {},
+    spec: pool.taints ? { taints: pool.taints } : {},
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },

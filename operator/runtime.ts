@@ -50,6 +50,7 @@ const CHILD_RESOURCES: ResourceType[] = [
   RESOURCES.ConfigMap,
   RESOURCES.Job,
   RESOURCES.PodDisruptionBudget,
+  RESOURCES.HorizontalPodAutoscaler,
   RESOURCES.NetworkPolicy,
 ];
 

@@ -116,13 +116,16 @@ export class KubeClient {
     });
   }
 
-  /** Server-side apply with our field manager; `force` takes ownership of the fields we set. */
-  apply<T extends KubeObject>(obj: T, opts: { subresource?: string; force?: boolean } = {}): Promise<T> {
+  /**
+   * Server-side apply with our field manager (or another one, to hand a field over); `force` takes
+   * ownership of the fields we set.
+   */
+  apply<T extends KubeObject>(obj: T, opts: { subresource?: string; force?: boolean; fieldManager?: string } = {}): Promise<T> {
     const r = resourceFor(obj.apiVersion!, obj.kind!);
     return this.request<T>('PATCH', resourcePath(r, obj.metadata.namespace, obj.metadata.name, opts.subresource), {
       body: obj,
       contentType: 'application/apply-patch+yaml', // JSON is YAML
-      query: { fieldManager: FIELD_MANAGER, force: opts.force ?? true, fieldValidation: 'Strict' },
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER, force: opts.force ?? true, fieldValidation: 'Strict' },
     });
   }
 

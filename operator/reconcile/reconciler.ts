@@ -28,6 +28,7 @@ import {
 import type { EventRecorder } from './events.ts';
 import { firstDifference } from './compare.ts';
 import { keepRecordedSize, needsGrowth, planVolumeGrowth } from './volumes.ts';
+import { HANDOVER_FIELD_MANAGER, replicasHandover } from './autoscaling.ts';
 import type { ReconcileResult } from '../controller/controller.ts';
 
 export const FINALIZER = 'platform.huntmaster.academy/pvc-retention';
@@ -259,8 +260,13 @@ export function createReconciler(d: ReconcilerDeps) {
         const diff = current ? firstDifference(obj, current) : '(absent)';
         if (!diff) return;
         d.logger.debug({ key, object: byKey(obj), diff }, 'applying');
+        const autoscaler = desired.objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === obj.metadata.name);
+        const handover = replicasHandover(obj, current, autoscaler as KubeObject | undefined);
         try {
+          if (handover && current) await d.client.apply(handover, { fieldManager: HANDOVER_FIELD_MANAGER });
           await d.client.apply(obj);
+          // A new Deployment starts at the autoscaler's minimum, not at the API server's default of 1.
+          if (handover && !current) await d.client.apply(handover, { fieldManager: HANDOVER_FIELD_MANAGER });
         } catch (err) {
           // The API server refuses what the CRD cannot check (a pass-through affinity, say): the
           // user must hear why, in the status, while the other children still converge.
@@ -298,7 +304,17 @@ export function createReconciler(d: ReconcilerDeps) {
   async function prune(cr: HuntMasterPlatform, desired: KubeObject[], keepSecrets: Set<string>): Promise<void> {
     const namespace = cr.metadata.namespace!;
     const wanted = new Set(desired.map(byKey));
-    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Job', 'PodDisruptionBudget', 'NetworkPolicy', 'Secret']) {
+    for (const kind of [
+      'Deployment',
+      'StatefulSet',
+      'Service',
+      'ConfigMap',
+      'Job',
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+      'Secret',
+    ]) {
       for (const obj of d.cache.owned(kind, namespace, cr.metadata.uid!)) {
         if (wanted.has(`${kind}/${obj.metadata.name}`) || (kind === 'Secret' && keepSecrets.has(obj.metadata.name))) continue;
         await d.client.delete(resourceFor(obj.apiVersion ?? 'v1', kind), namespace, obj.metadata.name, 'Background').catch((err) => {

@@ -1,6 +1,7 @@
 /** The two APIs: a Deployment and a Service each (Content Bridge on 8090, ML Server on 8010). */
 import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
 import { ANNOTATIONS, HTTP_PATHS, PORTS, UIDS } from './constants.ts';
+import { isAutoscaled } from './autoscaling.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
 import { childMeta, componentLabels, selectorLabels } from './labels.ts';
@@ -62,12 +63,17 @@ export function apiDeployment(input: BuildInput, key: ApiKey): Child<V1Deploymen
       'prometheus.io/path': HTTP_PATHS.metrics,
     });
   }
+  const autoscaled = isAutoscaled(input, key);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: childMeta(cr, names[key], key, { version: spec.version }),
+    metadata: childMeta(cr, names[key], key, {
+      version: spec.version,
+      ...(autoscaled ? { annotations: { [ANNOTATIONS.autoscaled]: 'true' } } : {}),
+    }),
     spec: {
-      replicas: spec.suspend ? 0 : settings.replicas,
+      // Left out while autoscaled: whoever sets it in an apply owns it, and would fight the autoscaler.
+      ...(autoscaled ? {} : { replicas: spec.suspend ? 0 : settings.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(cr, key) },
       // Never below the desired count during a rollout: new pods must be ready before old ones go.

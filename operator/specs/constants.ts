@@ -30,6 +30,11 @@ export const ANNOTATIONS = {
    * are immutable, so a larger size is applied to the PVCs themselves; this records that it was.
    */
   storageSize: 'huntmaster.academy/storage-size',
+  /**
+   * On API Deployments whose replica count a HorizontalPodAutoscaler owns. Its arrival on the live
+   * object tells the reconciler that the count was already handed over (see reconcile/autoscaling.ts).
+   */
+  autoscaled: 'huntmaster.academy/autoscaled',
 } as const;
 
 export const PORTS = {

@@ -8,6 +8,7 @@ import type {
   ApiComponentSpec,
   PlatformSpec,
   ResolvedApiComponent,
+  ResolvedAutoscaling,
   ResolvedObjectStorage,
   ResolvedPostgres,
   ResolvedRedis,
@@ -35,6 +36,8 @@ export const DEFAULTS = {
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
     podDisruptionBudget: { enabled: true },
   },
+  /** Per API; off unless asked for (it needs the metrics API, e.g. metrics-server). */
+  autoscaling: { enabled: false, minReplicas: 2, maxReplicas: 10, targetCPUUtilizationPercentage: 75 },
   /** Used when a PodDisruptionBudget is enabled and neither minAvailable nor maxUnavailable is set. */
   podDisruptionBudgetMaxUnavailable: 1,
   postgres: {
@@ -108,8 +111,23 @@ function apiComponent(
   const podDisruptionBudget: ResolvedApiComponent['podDisruptionBudget'] = { enabled };
   if (pdb.minAvailable !== undefined) podDisruptionBudget.minAvailable = pdb.minAvailable;
   else podDisruptionBudget.maxUnavailable = pdb.maxUnavailable ?? DEFAULTS.podDisruptionBudgetMaxUnavailable;
+  const a = given?.autoscaling ?? {};
+  const d = DEFAULTS.autoscaling;
+  const autoscaling: ResolvedAutoscaling = {
+    enabled: a.enabled ?? d.enabled,
+    minReplicas: a.minReplicas ?? d.minReplicas,
+    maxReplicas: a.maxReplicas ?? d.maxReplicas,
+    targetCPUUtilizationPercentage: a.targetCPUUtilizationPercentage ?? d.targetCPUUtilizationPercentage,
+    ...(a.targetMemoryUtilizationPercentage !== undefined
+      ? { targetMemoryUtilizationPercentage: a.targetMemoryUtilizationPercentage }
+      : {}),
+  };
+  if (autoscaling.minReplicas > autoscaling.maxReplicas) {
+    throw new SpecError('autoscaling.minReplicas must not be greater than autoscaling.maxReplicas');
+  }
   return {
     replicas: given?.replicas ?? defaults.replicas,
+    autoscaling,
     resources: resources(given?.resources, defaults.resources),
     env: clone(given?.env ?? []),
     podDisruptionBudget,

@@ -5,6 +5,7 @@
  * their name is in `generatedSecretNames`).
  */
 import { apiObjects } from './api-deployments.ts';
+import { horizontalPodAutoscalers } from './autoscaling.ts';
 import { prepare, type BuildContext } from './context.ts';
 import { managementObjects } from './management.ts';
 import { migrationJob } from './migrations.ts';
@@ -35,6 +36,7 @@ export const CHILD_KINDS = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'batch/v1', kind: 'Job' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' },
@@ -53,6 +55,7 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
       ...minioObjects(input),
       ...(migration ? [migration] : []),
       ...apiObjects(input),
+      ...horizontalPodAutoscalers(input),
       ...podDisruptionBudgets(input),
       ...networkPolicies(input),
       ...management.objects,

@@ -16,6 +16,7 @@ export * from './minio.ts';
 export * from './api-deployments.ts';
 export * from './migrations.ts';
 export * from './pdb.ts';
+export * from './autoscaling.ts';
 export * from './network-policy.ts';
 export * from './monitoring.ts';
 export * from './management.ts';

@@ -64,8 +64,18 @@ export interface PodDisruptionBudgetSettings {
   maxUnavailable?: IntOrString;
 }
 
+export interface AutoscalingSettings {
+  enabled?: boolean;
+  minReplicas?: number;
+  maxReplicas?: number;
+  targetCPUUtilizationPercentage?: number;
+  targetMemoryUtilizationPercentage?: number;
+}
+
 export interface ApiComponentSpec {
   replicas?: number;
+  /** A HorizontalPodAutoscaler owns the replica count while enabled; `replicas` is then ignored. */
+  autoscaling?: AutoscalingSettings;
   resources?: ResourceRequirements;
   env?: EnvVar[];
   podDisruptionBudget?: PodDisruptionBudgetSettings;
@@ -227,8 +237,17 @@ export interface HuntMasterPlatform {
 // ---------------------------------------------------------------------------------------------
 // The spec after defaults: every builder reads this shape.
 
+export interface ResolvedAutoscaling {
+  enabled: boolean;
+  minReplicas: number;
+  maxReplicas: number;
+  targetCPUUtilizationPercentage: number;
+  targetMemoryUtilizationPercentage?: number;
+}
+
 export interface ResolvedApiComponent {
   replicas: number;
+  autoscaling: ResolvedAutoscaling;
   resources: ResourceRequirements;
   env: EnvVar[];
   podDisruptionBudget: { enabled: boolean; minAvailable?: IntOrString; maxUnavailable?: IntOrString };

@@ -175,6 +175,29 @@ describe('with the operator running', () => {
     await client.delete(RESOURCES.HuntMasterPlatform, ns, 'placed');
   });
 
+  it('lets the real autoscaler own the count: it scales to a raised minimum and the operator keeps it', async () => {
+    await createVolumes(3, 'e2e-scaled-pv');
+    await client.create(
+      platform(ns, 'scaled', {
+        contentBridge: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 } },
+        mlServer: { replicas: 1 },
+      }),
+    );
+    await waitReady('scaled');
+    type Scaled = KubeObject & { spec: { replicas?: number }; status?: { readyReplicas?: number } };
+    const deployment = () => client.get<Scaled>(RESOURCES.Deployment, ns, 'scaled-content-bridge');
+    expect((await deployment()).spec.replicas).toBe(2); // created at the minimum, not at the default of 1
+
+    // Only the HPA controller can bring it to 4: the operator never sets replicas while autoscaled.
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'scaled', { spec: { contentBridge: { autoscaling: { minReplicas: 4 } } } });
+    await waitUntil('the autoscaler scaled to its new minimum', async () => (await deployment()).status?.readyReplicas === 4, {
+      timeoutMs: 90_000,
+    });
+    await waitReady('scaled');
+    expect((await deployment()).spec.replicas).toBe(4);
+    await client.delete(RESOURCES.HuntMasterPlatform, ns, 'scaled');
+  });
+
   it('grows a PVC when storage.size grows, and reports a StorageClass that refuses', async () => {
     // Two classes, each with static PVs: one allows expansion, the other does not.
     for (const [name, allow] of [

@@ -171,8 +171,10 @@ describe('suspend', () => {
     expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
   });
 
-  it('keeps the Services, PDBs and the rest', () => {
-    const normal = ids(build(fullSpec, fullCtx).objects).filter((id) => !id.startsWith('Job/'));
+  it('keeps the Services, PDBs and the rest; drops the autoscalers (they cannot hold zero)', () => {
+    const normal = ids(build(fullSpec, fullCtx).objects).filter(
+      (id) => !id.startsWith('Job/') && !id.startsWith('HorizontalPodAutoscaler/'),
+    );
     expect(ids(objects)).toEqual(normal);
   });
 });
@@ -355,6 +357,50 @@ describe('API Deployments', () => {
     expect(find(objects, 'PodDisruptionBudget', 'demo-content-bridge').spec.minAvailable).toBe(2);
     expect(find(objects, 'PodDisruptionBudget', 'demo-ml-server').spec.maxUnavailable).toBe('50%');
     expect(find(build({}).objects, 'PodDisruptionBudget', 'demo-ml-server').spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe('autoscaling', () => {
+  const autoscaling = { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 60 };
+
+  it('builds a HorizontalPodAutoscaler on CPU (and memory when asked) and leaves replicas to it', () => {
+    const { objects } = build({
+      contentBridge: { replicas: 5, autoscaling },
+      mlServer: { autoscaling: { ...autoscaling, targetMemoryUtilizationPercentage: 80 } },
+    });
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'demo-content-bridge');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-content-bridge' },
+      minReplicas: 3,
+      maxReplicas: 12,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+    });
+    expect(find(objects, 'HorizontalPodAutoscaler', 'demo-ml-server').spec.metrics.map((m: any) => m.resource.name)).toEqual([
+      'cpu',
+      'memory',
+    ]);
+    const deployment = find(objects, 'Deployment', 'demo-content-bridge');
+    expect('replicas' in deployment.spec).toBe(false); // whoever applies it owns it
+    expect(deployment.metadata.annotations[ANNOTATIONS.autoscaled]).toBe('true');
+  });
+
+  it('is absent by default, and the Deployment then carries replicas and no annotation', () => {
+    const { objects } = build({ contentBridge: { replicas: 4 } });
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    const deployment = find(objects, 'Deployment', 'demo-content-bridge');
+    expect(deployment.spec.replicas).toBe(4);
+    expect(deployment.metadata.annotations?.[ANNOTATIONS.autoscaled]).toBeUndefined();
+  });
+
+  it('gives way to suspend: no autoscaler (it cannot hold zero) and zero replicas', () => {
+    const { objects } = build({ contentBridge: { autoscaling }, suspend: true });
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(find(objects, 'Deployment', 'demo-content-bridge').spec.replicas).toBe(0);
+  });
+
+  it('rejects minReplicas above maxReplicas, as the CRD would', () => {
+    expect(() => build({ mlServer: { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 4 } } })).toThrow(SpecError);
   });
 });
 

@@ -36,6 +36,13 @@ export const fullSpec: PlatformSpec = {
     resources: { requests: { cpu: 1, memory: '2Gi' }, limits: { memory: '4Gi' } },
     env: [{ name: 'LOG_LEVEL', value: 'info' }],
     podDisruptionBudget: { enabled: true, maxUnavailable: '50%' },
+    autoscaling: {
+      enabled: true,
+      minReplicas: 2,
+      maxReplicas: 6,
+      targetCPUUtilizationPercentage: 70,
+      targetMemoryUtilizationPercentage: 85,
+    },
   },
   postgres: {
     mode: 'managed',

@@ -52,6 +52,7 @@ const CHILD_RESOURCES: ResourceType[] = [
   RESOURCES.PodDisruptionBudget,
   RESOURCES.HorizontalPodAutoscaler,
   RESOURCES.NetworkPolicy,
+  RESOURCES.Ingress,
 ];
 
 function loadDashboards(dir: string | undefined): Record<string, string> {

@@ -111,12 +111,19 @@ async function main(): Promise<void> {
   const copies = join(REPO_ROOT, CHART_DIR, 'crds-src');
   const extra = existsSync(copies) ? readdirSync(copies).filter((f) => !(`${CHART_DIR}/crds-src/${f}` in files)) : [];
   if (extra.length) throw new Error(`${CHART_DIR}/crds-src has files with no source in crds/: ${extra.join(', ')}; delete them`);
-  for (const path of stale) {
+  if (!stale.length) return console.log('[manifests] up to date');
+  write(files, stale);
+  // install.yaml was rendered from the chart as it was: render again now that its CRD copies are fresh.
+  const again = await renderGenerated();
+  write(again, staleFiles(again));
+}
+
+function write(files: Record<string, string>, paths: string[]): void {
+  for (const path of paths) {
     mkdirSync(dirname(join(REPO_ROOT, path)), { recursive: true });
     writeFileSync(join(REPO_ROOT, path), files[path]!);
     console.log(`[manifests] wrote ${path}`);
   }
-  if (!stale.length) console.log('[manifests] up to date');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

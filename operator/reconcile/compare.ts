@@ -70,3 +70,20 @@ export function firstDifference(desired: unknown, live: unknown, path = '', pare
   }
   return sameScalar(desired, live, parentKey) ? undefined : path || '/';
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `previous` into `next`: keys `next` no longer has are
+ * sent as null, so a field that went away (say, the public endpoints once the Ingress is off)
+ * really goes. Arrays and scalars are replaced whole.
+ */
+export function mergePatchFrom(previous: unknown, next: Record<string, unknown>): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const before = isPlainObject(previous) ? previous : {};
+  for (const key of Object.keys(before)) if (!(key in next)) patch[key] = null;
+  for (const [key, value] of Object.entries(next)) {
+    patch[key] = isPlainObject(value) && isPlainObject(before[key]) ? mergePatchFrom(before[key], value) : value;
+  }
+  return patch;
+}

@@ -26,7 +26,7 @@ import {
   type ObservedState,
 } from '../specs/index.ts';
 import type { EventRecorder } from './events.ts';
-import { firstDifference } from './compare.ts';
+import { firstDifference, mergePatchFrom } from './compare.ts';
 import { keepRecordedSize, needsGrowth, planVolumeGrowth } from './volumes.ts';
 import { HANDOVER_FIELD_MANAGER, replicasHandover } from './autoscaling.ts';
 import type { ReconcileResult } from '../controller/controller.ts';
@@ -313,6 +313,7 @@ export function createReconciler(d: ReconcilerDeps) {
       'PodDisruptionBudget',
       'HorizontalPodAutoscaler',
       'NetworkPolicy',
+      'Ingress',
       'Secret',
     ]) {
       for (const obj of d.cache.owned(kind, namespace, cr.metadata.uid!)) {
@@ -335,7 +336,8 @@ export function createReconciler(d: ReconcilerDeps) {
       return status;
     }
     try {
-      await d.client.mergePatch(RESOURCES.HuntMasterPlatform, cr.metadata.namespace, cr.metadata.name, { status }, 'status');
+      const patch = { status: mergePatchFrom(previous, status as unknown as Record<string, unknown>) };
+      await d.client.mergePatch(RESOURCES.HuntMasterPlatform, cr.metadata.namespace, cr.metadata.name, patch, 'status');
       write('status', cr as unknown as KubeObject);
     } catch (err) {
       if (err instanceof KubeApiError && (err.status === 404 || err.status === 409)) throw new RetryableError(err.message);

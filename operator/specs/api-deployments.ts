@@ -4,6 +4,7 @@ import { ANNOTATIONS, HTTP_PATHS, PORTS, UIDS } from './constants.ts';
 import { isAutoscaled } from './autoscaling.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
+import { publicUrls } from './ingress.ts';
 import { childMeta, componentLabels, selectorLabels } from './labels.ts';
 import { serviceMonitorActive } from './monitoring.ts';
 import {
@@ -34,6 +35,15 @@ export function apiEndpoint(input: Pick<BuildInput, 'names' | 'cr'>, key: ApiKey
   return `http://${input.names[key]}.${input.cr.metadata.namespace}.svc:${API_COMPONENTS[key].port}`;
 }
 
+/** Links in mail (password reset) and presigned URLs must point where clients reach the platform. */
+function publicUrlEnv(input: BuildInput): V1EnvVar[] {
+  const urls = publicUrls(input);
+  return [
+    ...(urls.contentBridge ? [{ name: 'PUBLIC_BASE_URL', value: urls.contentBridge }] : []),
+    ...(urls.objectStorage ? [{ name: 'S3_PUBLIC_ENDPOINT', value: urls.objectStorage }] : []),
+  ];
+}
+
 function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
   const { container, port } = API_COMPONENTS[key];
   const ours = [
@@ -43,6 +53,7 @@ function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
     ...(key === 'mlServer' ? [secretEnv('ML_READONLY_DATABASE_URL', secretWiring(input).databaseReadOnlyUrl)] : []),
     ...dependencyEnv(input),
     ...(key === 'mlServer' ? [{ name: 'CONTENT_BRIDGE_URL', value: apiEndpoint(input, 'contentBridge') }] : []),
+    ...(key === 'contentBridge' ? publicUrlEnv(input) : []),
   ];
   return mergeEnv(ours, input.spec[key].env);
 }

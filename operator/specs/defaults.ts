@@ -68,6 +68,7 @@ export const DEFAULTS = {
     prometheusRule: { enabled: false },
     grafanaDashboards: { enabled: false },
   },
+  ingress: { enabled: false },
   networkPolicy: { enabled: true },
   management: { adminer: { enabled: false }, redisCommander: { enabled: false } },
   suspend: false,
@@ -186,6 +187,26 @@ function objectStorage(given: PlatformSpec['objectStorage'], platform: Schedulin
   };
 }
 
+const INGRESS_HOSTS = ['contentBridge', 'mlServer', 'objectStorage'] as const;
+
+function ingress(spec: PlatformSpec): ResolvedSpec['ingress'] {
+  const given = spec.ingress ?? {};
+  const resolved: ResolvedSpec['ingress'] = {
+    enabled: given.enabled ?? DEFAULTS.ingress.enabled,
+    annotations: clone(given.annotations ?? {}),
+    ...(given.className !== undefined ? { className: given.className } : {}),
+    ...(given.tls ? { tls: { secretName: given.tls.secretName } } : {}),
+  };
+  for (const key of INGRESS_HOSTS) if (given[key]) resolved[key] = { host: given[key].host };
+  const hosts = INGRESS_HOSTS.flatMap((key) => resolved[key]?.host ?? []);
+  if (resolved.enabled && hosts.length === 0) throw new SpecError('spec.ingress needs at least one host when enabled');
+  if (new Set(hosts).size !== hosts.length) throw new SpecError('spec.ingress gives two components the same host');
+  if (resolved.objectStorage && spec.objectStorage?.mode === 'external') {
+    throw new SpecError('spec.ingress.objectStorage applies only to managed object storage');
+  }
+  return resolved;
+}
+
 /** Fills every default. Pure: never mutates `spec`, and the result shares no objects with DEFAULTS. */
 export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
   const d = DEFAULTS;
@@ -207,6 +228,7 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
       issuer: auth.issuer ?? d.auth.issuer,
       audience: auth.audience ?? d.auth.audience,
     },
+    ingress: ingress(spec),
     monitoring: {
       serviceMonitor: {
         enabled: mon.serviceMonitor?.enabled ?? d.monitoring.serviceMonitor.enabled,

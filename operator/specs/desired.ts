@@ -7,6 +7,7 @@
 import { apiObjects } from './api-deployments.ts';
 import { horizontalPodAutoscalers } from './autoscaling.ts';
 import { prepare, type BuildContext } from './context.ts';
+import { platformIngress } from './ingress.ts';
 import { managementObjects } from './management.ts';
 import { migrationJob } from './migrations.ts';
 import { minioObjects } from './minio.ts';
@@ -38,6 +39,7 @@ export const CHILD_KINDS = [
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' },
 ] as const;
@@ -48,6 +50,7 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
   const management = managementObjects(input);
   const monitoring = monitoringObjects(input);
   const migration = migrationJob(input);
+  const ingress = platformIngress(input);
   return {
     objects: [
       ...postgresObjects(input),
@@ -58,6 +61,7 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
       ...horizontalPodAutoscalers(input),
       ...podDisruptionBudgets(input),
       ...networkPolicies(input),
+      ...(ingress ? [ingress] : []),
       ...management.objects,
       ...monitoring.objects,
     ],

@@ -19,6 +19,7 @@ export const COMPONENTS = {
   adminer: { name: 'adminer', component: 'management' },
   redisCommander: { name: 'redis-commander', component: 'management' },
   monitoring: { name: 'huntmaster', component: 'monitoring' },
+  ingress: { name: 'huntmaster', component: 'ingress' },
   credentials: { name: 'huntmaster', component: 'credentials' },
 } as const;
 

@@ -54,6 +54,7 @@ export interface PlatformNames {
   adminer: string;
   redisCommander: string;
   serviceMonitor: string;
+  ingress: string;
   prometheusRule: string;
   secrets: {
     postgres: string;
@@ -92,6 +93,7 @@ export function platformNames(cr: Pick<HuntMasterPlatform, 'metadata'>): Platfor
     adminer: childName(n, 'adminer'),
     redisCommander: childName(n, 'redis-commander'),
     serviceMonitor: childName(n, 'apis'),
+    ingress: childName(n, 'ingress'),
     prometheusRule: childName(n, 'alerts'),
     secrets: {
       postgres: childName(n, 'postgres-credentials'),

@@ -1,7 +1,8 @@
 /**
  * NetworkPolicies (spec.networkPolicy.enabled), ingress only:
  * - the APIs accept traffic on their HTTP port from anywhere (ingress controllers, Prometheus);
- * - PostgreSQL, Redis and MinIO accept traffic only from this platform's pods that use them;
+ * - PostgreSQL, Redis and MinIO accept traffic only from this platform's pods that use them, except
+ *   MinIO's API port when the Ingress exposes it (for presigned URLs);
  * - Adminer and Redis Commander accept none: reach them with `kubectl port-forward`.
  * Egress is not restricted.
  */
@@ -64,8 +65,12 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
   }
   if (spec.objectStorage.mode === 'managed') {
     const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'bucketInit'];
+    // Exposed through the Ingress: its controller runs wherever the cluster put it.
+    const exposed = spec.ingress.enabled && spec.ingress.objectStorage !== undefined;
     out.push(
-      policy(input, 'minio', names.minio, dataServiceVersion(images.minio), [{ from: from(input, clients), ports: tcp(PORTS.minioApi) }]),
+      policy(input, 'minio', names.minio, dataServiceVersion(images.minio), [
+        exposed ? { ports: tcp(PORTS.minioApi) } : { from: from(input, clients), ports: tcp(PORTS.minioApi) },
+      ]),
     );
   }
   if (mgmt.adminer.enabled) out.push(policy(input, 'adminer', names.adminer, v, []));

@@ -10,6 +10,7 @@ import { apiEndpoint, type ApiKey } from './api-deployments.ts';
 import type { ImageDefaults } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
 import { SpecError } from './defaults.ts';
+import { publicUrls } from './ingress.ts';
 import type { ComponentStatus, Condition, ConditionStatus, HuntMasterPlatform, Phase, PlatformStatus, SkippedNote } from './types.ts';
 
 export const PHASES = ['Pending', 'Provisioning', 'Ready', 'Degraded', 'Suspended'] as const satisfies readonly Phase[];
@@ -367,11 +368,16 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
           ? 'Provisioning'
           : 'Pending';
 
+  const publicEndpoints = publicUrls(input);
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase,
     conditions: [ready, progressing, degraded, ...components.map((e) => e.condition)].map(set),
-    endpoints: { contentBridge: apiEndpoint(input, 'contentBridge'), mlServer: apiEndpoint(input, 'mlServer') },
+    endpoints: {
+      contentBridge: apiEndpoint(input, 'contentBridge'),
+      mlServer: apiEndpoint(input, 'mlServer'),
+      ...(Object.keys(publicEndpoints).length ? { public: publicEndpoints } : {}),
+    },
     versions: {
       platform: spec.version,
       ...(migrated ? { migrated } : {}),

@@ -145,6 +145,21 @@ export interface AuthSpec {
   audience?: string;
 }
 
+export interface IngressHost {
+  host: string;
+}
+
+/** One Ingress exposing the APIs (and the managed MinIO, for presigned URLs), each on its own host. */
+export interface IngressSpec {
+  enabled?: boolean;
+  className?: string;
+  annotations?: Record<string, string>;
+  tls?: { secretName: string };
+  contentBridge?: IngressHost;
+  mlServer?: IngressHost;
+  objectStorage?: IngressHost;
+}
+
 export interface MonitoringSpec {
   serviceMonitor?: { enabled?: boolean; labels?: Record<string, string>; interval?: string };
   prometheusRule?: { enabled?: boolean; labels?: Record<string, string> };
@@ -165,6 +180,7 @@ export interface PlatformSpec {
   redis?: RedisSpec;
   objectStorage?: ObjectStorageSpec;
   auth?: AuthSpec;
+  ingress?: IngressSpec;
   monitoring?: MonitoringSpec;
   scheduling?: SchedulingSpec;
   networkPolicy?: { enabled?: boolean };
@@ -197,7 +213,12 @@ export interface PlatformStatus {
   observedGeneration?: number;
   phase?: Phase;
   conditions?: Condition[];
-  endpoints?: { contentBridge?: string; mlServer?: string };
+  endpoints?: {
+    contentBridge?: string;
+    mlServer?: string;
+    /** URLs through the Ingress, for the hosts it serves. */
+    public?: { contentBridge?: string; mlServer?: string; objectStorage?: string };
+  };
   versions?: {
     platform?: string;
     migrated?: string;
@@ -289,6 +310,7 @@ export interface ResolvedSpec {
   redis: ResolvedRedis;
   objectStorage: ResolvedObjectStorage;
   auth: { jwtSecretRef?: Required<SecretKeySelector>; accessTokenTTL: string; issuer: string; audience: string };
+  ingress: IngressSpec & { enabled: boolean; annotations: Record<string, string> };
   monitoring: {
     serviceMonitor: { enabled: boolean; labels: Record<string, string>; interval: string };
     prometheusRule: { enabled: boolean; labels: Record<string, string> };

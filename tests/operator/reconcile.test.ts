@@ -19,6 +19,7 @@ type Platform = KubeObject & {
     phase?: string;
     observedGeneration?: number;
     conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    endpoints?: { public?: Record<string, string> };
   };
 };
 
@@ -76,6 +77,23 @@ describe('CRD validation by the API server', () => {
       /tolerationSeconds applies only to effect NoExecute/,
       422,
     ],
+    ['an enabled ingress without a host', { ingress: { enabled: true } }, /an enabled ingress needs at least one host/, 422],
+    [
+      'two components on one host',
+      { ingress: { enabled: true, contentBridge: { host: 'a.example.com' }, mlServer: { host: 'a.example.com' } } },
+      /each component needs its own host/,
+      422,
+    ],
+    [
+      'a MinIO host with external object storage',
+      {
+        objectStorage: { mode: 'external', external: { endpoint: 'https://s3.example.com', secretRef: { name: 's3' } } },
+        ingress: { enabled: true, objectStorage: { host: 'media.example.com' } },
+      },
+      /ingress.objectStorage applies only to objectStorage mode managed/,
+      422,
+    ],
+    ['a host that is not a DNS name', { ingress: { enabled: true, mlServer: { host: 'Not A Host' } } }, /host/, 422],
     [
       'scheduling for an external postgres',
       { postgres: { mode: 'external', external: { secretRef: { name: 'x' } }, scheduling: { nodeSelector: { pool: 'data' } } } },
@@ -397,6 +415,42 @@ describe('autoscaling', () => {
       },
       { timeoutMs: 20_000 },
     );
+  });
+});
+
+describe('ingress', () => {
+  it('exposes the hosts asked for, reports their URLs in status, and goes away when switched off', async () => {
+    const ingress = () => client.get<any>(RESOURCES.Ingress, ns, 'exposed-ingress').catch(() => undefined);
+    await client.create(
+      platform(ns, 'exposed', {
+        ingress: {
+          enabled: true,
+          tls: { secretName: 'exposed-tls' },
+          contentBridge: { host: 'academy.example.com' },
+          objectStorage: { host: 'media.example.com' },
+        },
+      }),
+    );
+    await waitUntil('Ingress created', async () => (await ingress()) !== undefined, { timeoutMs: 20_000 });
+    const created = await ingress();
+    expect(created.spec.rules.map((r: any) => `${r.host}→${r.http.paths[0].backend.service.name}`)).toEqual([
+      'academy.example.com→exposed-content-bridge',
+      'media.example.com→exposed-minio',
+    ]);
+    expect(created.spec.tls).toEqual([{ hosts: ['academy.example.com', 'media.example.com'], secretName: 'exposed-tls' }]);
+    await waitUntil('public endpoints in status', async () => (await getPlatform('exposed')).status?.endpoints?.public !== undefined, {
+      timeoutMs: 20_000,
+    });
+    expect((await getPlatform('exposed')).status!.endpoints!.public).toEqual({
+      contentBridge: 'https://academy.example.com',
+      objectStorage: 'https://media.example.com',
+    });
+
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'exposed', { spec: { ingress: { enabled: false } } });
+    await waitUntil('Ingress pruned', async () => (await ingress()) === undefined, { timeoutMs: 20_000 });
+    await waitUntil('public endpoints gone', async () => (await getPlatform('exposed')).status?.endpoints?.public === undefined, {
+      timeoutMs: 20_000,
+    });
   });
 });
 

@@ -133,7 +133,7 @@ Discovery (GET /apis/monitoring.coreos.com/v1) is open to every authenticated us
   resources: [horizontalpodautoscalers]
   verbs: [list, watch, create, patch, delete]
 - apiGroups: [networking.k8s.io]
-  resources: [networkpolicies]
+  resources: [networkpolicies, ingresses]
   verbs: [list, watch, create, patch, delete]
 - apiGroups: ['']
   resources: [persistentvolumeclaims]

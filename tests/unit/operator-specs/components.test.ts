@@ -336,7 +336,10 @@ describe('API Deployments', () => {
   it('user env replaces ours by name and is otherwise appended', () => {
     const env = cb.spec.template.spec.containers[0].env.map((e: any) => e.name);
     expect(env.filter((n: string) => n === 'LOG_LEVEL')).toHaveLength(1);
-    expect(env.slice(-3)).toEqual(['LOG_LEVEL', 'PUBLIC_BASE_URL', 'ADMIN_PASSWORD']);
+    // PUBLIC_BASE_URL is also ours (from the Ingress host): the user's value takes its place.
+    expect(env.filter((n: string) => n === 'PUBLIC_BASE_URL')).toHaveLength(1);
+    expect(envOf(cb).PUBLIC_BASE_URL).toBe('https://www.academy.example.com');
+    expect(env.slice(-2)).toEqual(['LOG_LEVEL', 'ADMIN_PASSWORD']);
     expect(envOf(ml).LOG_LEVEL).toBe('info');
   });
 
@@ -404,8 +407,79 @@ describe('autoscaling', () => {
   });
 });
 
+describe('ingress', () => {
+  const ingress = {
+    enabled: true,
+    className: 'nginx',
+    annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+    tls: { secretName: 'academy-tls' },
+    contentBridge: { host: 'academy.example.com' },
+    mlServer: { host: 'ml.academy.example.com' },
+    objectStorage: { host: 'media.academy.example.com' },
+  };
+
+  it('routes each host to its Service, with the class, annotations and one TLS entry for every host', () => {
+    const built = find(build({ ingress }).objects, 'Ingress', 'demo-ingress');
+    expect(built.apiVersion).toBe('networking.k8s.io/v1');
+    expect(built.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    expect(built.spec.ingressClassName).toBe('nginx');
+    expect(built.spec.tls).toEqual([
+      { hosts: ['academy.example.com', 'ml.academy.example.com', 'media.academy.example.com'], secretName: 'academy-tls' },
+    ]);
+    const routes = built.spec.rules.map((r: any) => [r.host, r.http.paths[0].path, r.http.paths[0].backend.service]);
+    expect(routes).toEqual([
+      ['academy.example.com', '/', { name: 'demo-content-bridge', port: { name: 'http' } }],
+      ['ml.academy.example.com', '/', { name: 'demo-ml-server', port: { name: 'http' } }],
+      ['media.academy.example.com', '/', { name: 'demo-minio', port: { name: 'api' } }],
+    ]);
+  });
+
+  it('is absent by default, and serves only the hosts given', () => {
+    expect(build({}).objects.filter((o) => o.kind === 'Ingress')).toEqual([]);
+    const only = find(build({ ingress: { enabled: true, mlServer: { host: 'ml.example.com' } } }).objects, 'Ingress', 'demo-ingress');
+    expect(only.spec.rules.map((r: any) => r.host)).toEqual(['ml.example.com']);
+    expect(only.spec.tls).toBeUndefined();
+    expect(only.spec.ingressClassName).toBeUndefined();
+  });
+
+  it('gives the Content Bridge its public URLs (https with TLS), unless its env sets them', () => {
+    const env = envOf(find(build({ ingress }).objects, 'Deployment', 'demo-content-bridge'));
+    expect(env.PUBLIC_BASE_URL).toBe('https://academy.example.com');
+    expect(env.S3_PUBLIC_ENDPOINT).toBe('https://media.academy.example.com');
+    const plain = envOf(
+      find(build({ ingress: { enabled: true, contentBridge: { host: 'a.example.com' } } }).objects, 'Deployment', 'demo-content-bridge'),
+    );
+    expect(plain.PUBLIC_BASE_URL).toBe('http://a.example.com');
+    expect(plain.S3_PUBLIC_ENDPOINT).toBeUndefined();
+    const own = envOf(
+      find(
+        build({ ingress, contentBridge: { env: [{ name: 'PUBLIC_BASE_URL', value: 'https://www.example.com' }] } }).objects,
+        'Deployment',
+        'demo-content-bridge',
+      ),
+    );
+    expect(own.PUBLIC_BASE_URL).toBe('https://www.example.com');
+    expect(envOf(find(build({}).objects, 'Deployment', 'demo-content-bridge')).PUBLIC_BASE_URL).toBeUndefined();
+  });
+
+  it("opens MinIO's API port to the ingress controller only when it is exposed", () => {
+    const minioPolicy = (spec: PlatformSpec) => find(build(spec).objects, 'NetworkPolicy', 'demo-minio').spec.ingress;
+    expect(minioPolicy({ ingress })).toEqual([{ ports: [{ port: 9000, protocol: 'TCP' }] }]);
+    expect(minioPolicy({ ingress: { ...ingress, objectStorage: undefined } })[0].from).toBeDefined();
+  });
+
+  it('rejects what the CRD rejects: no host, a shared host, MinIO host with external storage', () => {
+    expect(() => build({ ingress: { enabled: true } })).toThrow(/at least one host/);
+    expect(() =>
+      build({ ingress: { enabled: true, contentBridge: { host: 'a.example.com' }, mlServer: { host: 'a.example.com' } } }),
+    ).toThrow(/same host/);
+    expect(() => build({ ...externalCr.spec, ingress })).toThrow(/managed object storage/);
+  });
+});
+
 describe('network policies', () => {
-  const { objects } = desiredChildren(platform(fullSpec), fullCtx);
+  // MinIO not exposed through the Ingress (the ingress tests cover that case).
+  const { objects } = desiredChildren(platform({ ...fullSpec, ingress: { ...fullSpec.ingress, objectStorage: undefined } }), fullCtx);
   const peers = (name: string) =>
     find(objects, 'NetworkPolicy', name).spec.ingress.flatMap((r: any) =>
       (r.from ?? []).map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']),

@@ -124,6 +124,7 @@ describe('the HuntMasterPlatform CRD', () => {
       'redis',
       'objectStorage',
       'auth',
+      'ingress',
       'monitoring',
       'networkPolicy',
       'management',

@@ -26,7 +26,7 @@ export const fullSpec: PlatformSpec = {
     resources: { requests: { cpu: '200m', memory: '384Mi' }, limits: { memory: '768Mi' } },
     env: [
       { name: 'LOG_LEVEL', value: 'debug' },
-      { name: 'PUBLIC_BASE_URL', value: 'https://academy.example.com' },
+      { name: 'PUBLIC_BASE_URL', value: 'https://www.academy.example.com' },
       { name: 'ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: 'academy-admin', key: 'password' } } },
     ],
     podDisruptionBudget: { enabled: true, minAvailable: 2 },
@@ -68,6 +68,15 @@ export const fullSpec: PlatformSpec = {
   redis: { mode: 'managed', storage: { size: '2Gi' } },
   objectStorage: { mode: 'managed', bucket: 'academy-media', storage: { size: '100Gi' } },
   auth: { accessTokenTTL: '1h30m', issuer: 'https://academy.example.com', audience: 'academy-apps' },
+  ingress: {
+    enabled: true,
+    className: 'nginx',
+    annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt', 'nginx.ingress.kubernetes.io/proxy-body-size': '600m' },
+    tls: { secretName: 'academy-tls' },
+    contentBridge: { host: 'academy.example.com' },
+    mlServer: { host: 'ml.academy.example.com' },
+    objectStorage: { host: 'media.academy.example.com' },
+  },
   monitoring: {
     serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
     prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },

@@ -45,6 +45,15 @@ const condition = (s: PlatformStatus, type: string): Condition => {
 };
 
 describe('computeStatus', () => {
+  it('reports the in-cluster URLs, and the public ones the Ingress serves', () => {
+    expect(computeStatus(minimalCr, {}, { now: T0 }).endpoints).toEqual({
+      contentBridge: 'http://demo-content-bridge.hunting.svc:8090',
+      mlServer: 'http://demo-ml-server.hunting.svc:8010',
+    });
+    const exposed = platform({ ingress: { enabled: true, tls: { secretName: 'tls' }, mlServer: { host: 'ml.example.com' } } });
+    expect(computeStatus(exposed, {}, { now: T0 }).endpoints?.public).toEqual({ mlServer: 'https://ml.example.com' });
+  });
+
   it('Pending when nothing exists yet; every condition False with a reason', () => {
     const s = computeStatus(minimalCr, {}, { now: T0 });
     expect(s.phase).toBe('Pending');

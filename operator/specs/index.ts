@@ -18,6 +18,7 @@ export * from './migrations.ts';
 export * from './pdb.ts';
 export * from './autoscaling.ts';
 export * from './network-policy.ts';
+export * from './ingress.ts';
 export * from './monitoring.ts';
 export * from './management.ts';
 export * from './desired.ts';

@@ -5,7 +5,7 @@ import { isAutoscaled } from './autoscaling.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
 import { publicUrls } from './ingress.ts';
-import { childMeta, componentLabels, selectorLabels } from './labels.ts';
+import { childMeta, podTemplateMeta, selectorLabels } from './labels.ts';
 import { serviceMonitorActive } from './monitoring.ts';
 import {
   containerBase,
@@ -90,7 +90,7 @@ export function apiDeployment(input: BuildInput, key: ApiKey): Child<V1Deploymen
       // Never below the desired count during a rollout: new pods must be ready before old ones go.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: componentLabels(cr, key, spec.version), annotations },
+        metadata: podTemplateMeta(cr, key, spec.version, annotations),
         spec: {
           ...podBase(input, settings.scheduling),
           securityContext: podSecurityContext(UIDS.api),

@@ -55,12 +55,41 @@ export interface MetaOptions {
 }
 
 /** Metadata of a child: name, namespace, labels and the controller owner reference. */
+/** spec.inheritedMetadata: what the user wants on every child and pod (cost centre, mesh injection…). */
+function inherited(cr: HuntMasterPlatform): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const given = cr.spec?.inheritedMetadata;
+  return { labels: { ...given?.labels }, annotations: { ...given?.annotations } };
+}
+
+/** Ours win over inherited ones with the same key. Empty maps are left out. */
+function merged(theirs: Record<string, string>, ours: Record<string, string> | undefined): Record<string, string> | undefined {
+  const all = { ...theirs, ...ours };
+  return Object.keys(all).length ? all : undefined;
+}
+
 export function childMeta(cr: HuntMasterPlatform, name: string, key: ComponentKey, opts: MetaOptions): ChildMeta {
+  const extra = inherited(cr);
+  const annotations = merged(extra.annotations, opts.annotations);
   return {
     name,
     namespace: cr.metadata.namespace,
-    labels: { ...opts.labels, ...componentLabels(cr, key, opts.version) },
-    ...(opts.annotations && Object.keys(opts.annotations).length ? { annotations: opts.annotations } : {}),
+    labels: { ...extra.labels, ...opts.labels, ...componentLabels(cr, key, opts.version) },
+    ...(annotations ? { annotations } : {}),
     ownerReferences: [ownerReference(cr)],
   };
+}
+
+/**
+ * Metadata of a pod template: the component's labels and the inherited metadata. Not for a
+ * StatefulSet's volumeClaimTemplates: those are immutable, so they keep componentLabels alone.
+ */
+export function podTemplateMeta(
+  cr: HuntMasterPlatform,
+  key: ComponentKey,
+  version: string,
+  annotations?: Record<string, string>,
+): { labels: Record<string, string>; annotations?: Record<string, string> } {
+  const extra = inherited(cr);
+  const all = merged(extra.annotations, annotations);
+  return { labels: { ...extra.labels, ...componentLabels(cr, key, version) }, ...(all ? { annotations: all } : {}) };
 }

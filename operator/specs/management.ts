@@ -6,7 +6,7 @@ import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node'
 import { PORTS, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { secretEnv } from './env.ts';
-import { childMeta, componentLabels, selectorLabels, type ComponentKey } from './labels.ts';
+import { childMeta, type ComponentKey, podTemplateMeta, selectorLabels } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
 import type { Child, KubeObject, SkippedNote } from './types.ts';
@@ -33,7 +33,7 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
       revisionHistoryLimit: 3,
       selector: { matchLabels: selectorLabels(cr, p.key) },
       template: {
-        metadata: { labels: componentLabels(cr, p.key, spec.version) },
+        metadata: podTemplateMeta(cr, p.key, spec.version),
         spec: {
           ...podBase(input, spec.scheduling),
           securityContext: podSecurityContext(p.uid),

@@ -8,7 +8,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { ANNOTATIONS, MIGRATION_COMMAND, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, mergeEnv } from './env.ts';
-import { childMeta, componentLabels } from './labels.ts';
+import { childMeta, podTemplateMeta } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume, toResources } from './pod.ts';
 import type { Child } from './types.ts';
 
@@ -36,7 +36,7 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
       template: {
-        metadata: { labels: componentLabels(cr, 'migrations', spec.version) },
+        metadata: podTemplateMeta(cr, 'migrations', spec.version),
         spec: {
           ...podBase(input, spec.contentBridge.scheduling),
           restartPolicy: 'Never',

@@ -11,7 +11,7 @@ import type { V1ContainerPort, V1Job } from '@kubernetes/client-node';
 import { ANNOTATIONS, PORTS, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { secretEnv } from './env.ts';
-import { childMeta, componentLabels } from './labels.ts';
+import { childMeta, podTemplateMeta } from './labels.ts';
 import { containerBase, containerSecurityContext, httpProbe, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
 import { dataServiceServices, dataServiceStatefulSet, dataServiceVersion, type DataServiceParams } from './stateful.ts';
@@ -36,7 +36,7 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
     spec: {
       backoffLimit: 10,
       template: {
-        metadata: { labels: componentLabels(cr, 'bucketInit', version) },
+        metadata: podTemplateMeta(cr, 'bucketInit', version),
         spec: {
           ...podBase(input, os.scheduling),
           restartPolicy: 'OnFailure',

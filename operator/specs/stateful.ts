@@ -3,7 +3,7 @@ import type { V1Container, V1ContainerPort, V1Service, V1StatefulSet, V1Volume }
 import { ANNOTATIONS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { imageTag } from './context.ts';
-import { childMeta, componentLabels, selectorLabels, type ComponentKey } from './labels.ts';
+import { childMeta, type ComponentKey, componentLabels, podTemplateMeta, selectorLabels } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume, toResources } from './pod.ts';
 import type { Child, ManagedDataService } from './types.ts';
 
@@ -45,10 +45,7 @@ export function dataServiceStatefulSet(input: BuildInput, p: DataServiceParams):
       updateStrategy: { type: 'RollingUpdate' },
       persistentVolumeClaimRetentionPolicy: { whenDeleted: spec.deletionPolicy.persistentVolumeClaims, whenScaled: 'Retain' },
       template: {
-        metadata: {
-          labels: componentLabels(cr, p.key, version),
-          annotations: { 'kubectl.kubernetes.io/default-container': containerName },
-        },
+        metadata: podTemplateMeta(cr, p.key, version, { 'kubectl.kubernetes.io/default-container': containerName }),
         spec: {
           ...podBase(input, p.settings.scheduling),
           securityContext: podSecurityContext(p.uid, p.gid),

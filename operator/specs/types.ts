@@ -183,6 +183,8 @@ export interface PlatformSpec {
   ingress?: IngressSpec;
   monitoring?: MonitoringSpec;
   scheduling?: SchedulingSpec;
+  /** Labels and annotations for every object the operator creates and every pod (ours win on a clash). */
+  inheritedMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   networkPolicy?: { enabled?: boolean };
   management?: { adminer?: { enabled?: boolean }; redisCommander?: { enabled?: boolean } };
   suspend?: boolean;
@@ -318,6 +320,7 @@ export interface ResolvedSpec {
   };
   /** Platform-wide; the management tools use it as it is, the components merged with their own. */
   scheduling: SchedulingSpec;
+  inheritedMetadata: { labels: Record<string, string>; annotations: Record<string, string> };
   networkPolicy: { enabled: boolean };
   management: { adminer: { enabled: boolean }; redisCommander: { enabled: boolean } };
   suspend: boolean;

@@ -418,6 +418,32 @@ describe('autoscaling', () => {
   });
 });
 
+describe('inherited metadata', () => {
+  it('reaches every child and pod template of a live platform, StatefulSets included, without a refusal', async () => {
+    const { metadata } = await client.create(platform(ns, 'labelled'));
+    const uid = metadata.uid!;
+    await waitUntil('StatefulSets created', async () => (await owned('StatefulSet', uid)).length === 3, { timeoutMs: 20_000 });
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'labelled', {
+      spec: { inheritedMetadata: { labels: { 'cost-centre': 'academy' }, annotations: { 'linkerd.io/inject': 'enabled' } } },
+    });
+    await waitUntil(
+      'every StatefulSet and its pod template labelled',
+      async () =>
+        (await owned('StatefulSet', uid)).every(
+          (o: any) =>
+            o.metadata.labels['cost-centre'] === 'academy' && o.spec.template.metadata.annotations['linkerd.io/inject'] === 'enabled',
+        ),
+      { timeoutMs: 20_000 },
+    );
+    for (const kind of ['Service', 'NetworkPolicy', 'ConfigMap'] as const) {
+      for (const o of await owned(kind, uid)) {
+        expect(o.metadata.labels?.['cost-centre'], `${kind}/${o.metadata.name}`).toBe('academy');
+      }
+    }
+    expect((await readyOf('labelled'))?.message ?? '').not.toMatch(/refused/);
+  });
+});
+
 describe('ingress', () => {
   it('exposes the hosts asked for, reports their URLs in status, and goes away when switched off', async () => {
     const ingress = () => client.get<any>(RESOURCES.Ingress, ns, 'exposed-ingress').catch(() => undefined);

@@ -477,6 +477,38 @@ describe('ingress', () => {
   });
 });
 
+describe('inherited metadata', () => {
+  const inheritedMetadata = {
+    labels: { 'cost-centre': 'academy', 'app.kubernetes.io/name': 'theirs' },
+    annotations: { 'linkerd.io/inject': 'enabled', 'kubectl.kubernetes.io/default-container': 'theirs' },
+  };
+  const { objects } = build({ ...fullSpec, inheritedMetadata }, fullCtx);
+
+  it('lands on every object and every pod template, with ours winning a clash', () => {
+    for (const o of objects as any[]) {
+      const where = `${o.kind}/${o.metadata.name}`;
+      expect(o.metadata.labels['cost-centre'], where).toBe('academy');
+      expect(o.metadata.labels['app.kubernetes.io/name'], where).not.toBe('theirs');
+      expect(o.metadata.annotations['linkerd.io/inject'], where).toBe('enabled');
+    }
+    for (const o of objects.filter((x: any) => x.spec?.template) as any[]) {
+      const meta = o.spec.template.metadata;
+      expect(meta.labels['cost-centre'], o.metadata.name).toBe('academy');
+      expect(meta.labels['app.kubernetes.io/name'], o.metadata.name).not.toBe('theirs');
+      expect(meta.annotations['linkerd.io/inject'], o.metadata.name).toBe('enabled');
+    }
+    expect(
+      find(objects, 'Deployment', 'demo-ml-server').spec.template.metadata.annotations['kubectl.kubernetes.io/default-container'],
+    ).toBe('ml-server');
+  });
+
+  it("leaves a StatefulSet's volumeClaimTemplates alone (they are immutable), and adds nothing when unset", () => {
+    const postgres = find(objects, 'StatefulSet', 'demo-postgres');
+    expect(postgres.spec.volumeClaimTemplates[0].metadata.labels['cost-centre']).toBeUndefined();
+    for (const o of build(fullSpec, fullCtx).objects as any[]) expect(o.metadata.labels['cost-centre']).toBeUndefined();
+  });
+});
+
 describe('network policies', () => {
   // MinIO not exposed through the Ingress (the ingress tests cover that case).
   const { objects } = desiredChildren(platform({ ...fullSpec, ingress: { ...fullSpec.ingress, objectStorage: undefined } }), fullCtx);

@@ -33,6 +33,7 @@ export default defineConfig({
             'tests/integration/content-bridge/content-resilience.test.ts', // stops and restarts Redis, MinIO and PostgreSQL
             'tests/integration/content-bridge/tracing.test.ts', // spawns main.ts with real URLs and traces pg/ioredis spans
             'tests/integration/ml-server/resilience.test.ts', // stops and restarts Redis; Redis pub/sub between replicas
+            'tests/integration/content-bridge/backup.test.ts', // pg_dump and pg_restore against the real PostgreSQL
           ],
           globalSetup: ['tests/setup/embedded.ts'],
           env: { HMA_TEST_DRIVERS: 'embedded' },

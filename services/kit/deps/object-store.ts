@@ -20,6 +20,8 @@ export interface ObjectStore {
   stat(key: string): Promise<ObjectInfo | null>;
   get(key: string): Promise<Readable>;
   remove(key: string): Promise<void>;
+  /** The stored keys under `prefix`, sorted (ListObjectsV2, recursive). */
+  list(prefix?: string): Promise<string[]>;
   presignedGetUrl(key: string, ttlSeconds: number): Promise<string>;
   presignedPutUrl(key: string, ttlSeconds: number): Promise<string>;
   ensureBucket(): Promise<void>;
@@ -111,6 +113,14 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
       presignedGets.forget(key);
       return call(() => s3.removeObject(bucket, key));
     },
+    list: (prefix = '') =>
+      call(async () => {
+        const keys: string[] = [];
+        for await (const item of s3.listObjectsV2(bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
+          if (item.name) keys.push(item.name);
+        }
+        return keys.sort();
+      }),
     presignedGetUrl: (key, ttl) => presignedGets.get(key, ttl, () => call(() => signer.presignedGetObject(bucket, key, ttl))),
     presignedPutUrl: (key, ttl) => call(() => signer.presignedPutObject(bucket, key, ttl)),
     ensureBucket: () =>

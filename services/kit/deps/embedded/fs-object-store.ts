@@ -50,8 +50,6 @@ export class ObjectTooLargeError extends Error {
 
 export interface FsObjectStore extends ObjectStore {
   readonly driver: 'filesystem';
-  /** The stored keys under `prefix`, sorted (like ListObjectsV2, recursive). */
-  list(prefix?: string): Promise<string[]>;
   /** Temp files of writes in progress (the analogue of incomplete multipart uploads). */
   pendingWrites(): Promise<string[]>;
   /** Like put, but refuses (ObjectTooLargeError) and stores nothing once more than `maxBytes` arrive. */

@@ -8,7 +8,10 @@ const NAME = /huntmaster-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.dump$/;
 
 /** The key of a backup taken at `at`. */
 export function backupKey(at: Date, prefix = BACKUP_PREFIX): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${prefix}huntmaster-${stamp}.dump`;
 }
 

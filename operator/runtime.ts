@@ -49,6 +49,7 @@ const CHILD_RESOURCES: ResourceType[] = [
   RESOURCES.Service,
   RESOURCES.ConfigMap,
   RESOURCES.Job,
+  RESOURCES.CronJob,
   RESOURCES.PodDisruptionBudget,
   RESOURCES.HorizontalPodAutoscaler,
   RESOURCES.NetworkPolicy,

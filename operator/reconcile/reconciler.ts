@@ -17,6 +17,7 @@ import {
   generatedSecretNames,
   generatedSecrets,
   observeDeployment,
+  observeCronJob,
   observeJob,
   observeStatefulSet,
   platformNames,
@@ -289,6 +290,7 @@ export function createReconciler(d: ReconcilerDeps) {
       bucketJob: observeJob(
         d.cache.get('Job', namespace, desired.objects.find((o) => o.kind === 'Job' && o !== migration)?.metadata.name ?? '') as never,
       ),
+      backups: observeCronJob(d.cache.get('CronJob', namespace, names.postgresBackup) as never),
       missingSecrets: secrets.missing,
       errors,
       skipped: desired.skipped,
@@ -310,6 +312,7 @@ export function createReconciler(d: ReconcilerDeps) {
       'Service',
       'ConfigMap',
       'Job',
+      'CronJob',
       'PodDisruptionBudget',
       'HorizontalPodAutoscaler',
       'NetworkPolicy',

@@ -6,9 +6,11 @@
 import { MINIO_REGION } from './constants.ts';
 import type {
   ApiComponentSpec,
+  BackupSpec,
   PlatformSpec,
   ResolvedApiComponent,
   ResolvedAutoscaling,
+  ResolvedBackup,
   ResolvedObjectStorage,
   ResolvedPostgres,
   ResolvedRedis,
@@ -42,6 +44,7 @@ export const DEFAULTS = {
   podDisruptionBudgetMaxUnavailable: 1,
   postgres: {
     mode: 'managed',
+    backup: { enabled: false, schedule: '0 3 * * *', retentionDays: 7 },
     storage: { size: '10Gi' },
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
   },
@@ -162,6 +165,15 @@ function postgresOrRedis(
   };
 }
 
+function backup(given: BackupSpec | undefined): ResolvedBackup {
+  const d = DEFAULTS.postgres.backup;
+  return {
+    enabled: given?.enabled ?? d.enabled,
+    schedule: given?.schedule ?? d.schedule,
+    retentionDays: given?.retentionDays ?? d.retentionDays,
+  };
+}
+
 function objectStorage(given: PlatformSpec['objectStorage'], platform: SchedulingSpec | undefined): ResolvedObjectStorage {
   const d = DEFAULTS.objectStorage;
   const mode = given?.mode ?? d.mode;
@@ -219,7 +231,7 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     imagePullSecrets: clone(spec.imagePullSecrets ?? []),
     contentBridge: apiComponent(spec.contentBridge, d.contentBridge, spec.scheduling),
     mlServer: apiComponent(spec.mlServer, d.mlServer, spec.scheduling),
-    postgres: postgresOrRedis('postgres', spec.postgres, d.postgres, spec.scheduling),
+    postgres: { ...postgresOrRedis('postgres', spec.postgres, d.postgres, spec.scheduling), backup: backup(spec.postgres?.backup) },
     redis: postgresOrRedis('redis', spec.redis, d.redis, spec.scheduling),
     objectStorage: objectStorage(spec.objectStorage, spec.scheduling),
     auth: {

@@ -6,6 +6,7 @@
  */
 import { apiObjects } from './api-deployments.ts';
 import { horizontalPodAutoscalers } from './autoscaling.ts';
+import { postgresBackupCronJob } from './backup.ts';
 import { prepare, type BuildContext } from './context.ts';
 import { platformIngress } from './ingress.ts';
 import { managementObjects } from './management.ts';
@@ -17,7 +18,7 @@ import { podDisruptionBudgets } from './pdb.ts';
 import { postgresObjects } from './postgres.ts';
 import { redisObjects } from './redis.ts';
 import { generatedSecretNames } from './secrets.ts';
-import type { HuntMasterPlatform, KubeObject, ResolvedObjectStorage, ResolvedPostgres, SkippedNote } from './types.ts';
+import type { HuntMasterPlatform, KubeObject, ResolvedObjectStorage, ResolvedPostgres, ResolvedRedis, SkippedNote } from './types.ts';
 
 export interface DesiredState {
   /** In apply order: data services, the migration Job, the APIs, then the optional extras. */
@@ -36,6 +37,7 @@ export const CHILD_KINDS = [
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
@@ -51,12 +53,14 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
   const monitoring = monitoringObjects(input);
   const migration = migrationJob(input);
   const ingress = platformIngress(input);
+  const backup = postgresBackupCronJob(input);
   return {
     objects: [
       ...postgresObjects(input),
       ...redisObjects(input),
       ...minioObjects(input),
       ...(migration ? [migration] : []),
+      ...(backup ? [backup] : []),
       ...apiObjects(input),
       ...horizontalPodAutoscalers(input),
       ...podDisruptionBudgets(input),
@@ -84,7 +88,7 @@ export interface DesiredVolume {
  */
 export function desiredVolumes(cr: HuntMasterPlatform): DesiredVolume[] {
   const { spec, names } = prepare(cr, { configHash: '' });
-  const services: [string, ResolvedPostgres | ResolvedObjectStorage][] = [
+  const services: [string, ResolvedPostgres | ResolvedRedis | ResolvedObjectStorage][] = [
     [names.postgres, spec.postgres],
     [names.redis, spec.redis],
     [names.minio, spec.objectStorage],

@@ -21,20 +21,29 @@ export function databaseEnv(input: BuildInput): V1EnvVar[] {
   return [secretEnv('DATABASE_URL', secretWiring(input).databaseUrl)];
 }
 
-/** Redis, S3 and JWT settings shared by both APIs. */
-export function dependencyEnv(input: BuildInput): V1EnvVar[] {
+/** The object store: endpoint, region, bucket and keys (the APIs and the backup Job). */
+export function objectStoreEnv(input: BuildInput): V1EnvVar[] {
   const { spec, names, cr } = input;
   const w = secretWiring(input);
   const os = spec.objectStorage;
   const s3Endpoint = os.mode === 'external' ? os.external.endpoint : `http://${names.minio}.${cr.metadata.namespace}.svc:${PORTS.minioApi}`;
   const s3Region = os.mode === 'external' ? os.external.region : os.region;
   return [
-    secretEnv('REDIS_URL', w.redisUrl),
     { name: 'S3_ENDPOINT', value: s3Endpoint },
     { name: 'S3_REGION', value: s3Region },
     { name: 'S3_BUCKET', value: os.bucket },
     secretEnv('S3_ACCESS_KEY', w.s3AccessKey),
     secretEnv('S3_SECRET_KEY', w.s3SecretKey),
+  ];
+}
+
+/** Redis, S3 and JWT settings shared by both APIs. */
+export function dependencyEnv(input: BuildInput): V1EnvVar[] {
+  const { spec } = input;
+  const w = secretWiring(input);
+  return [
+    secretEnv('REDIS_URL', w.redisUrl),
+    ...objectStoreEnv(input),
     secretEnv('JWT_SECRET', w.jwtSecret),
     { name: 'JWT_ISSUER', value: spec.auth.issuer },
     { name: 'JWT_AUDIENCE', value: spec.auth.audience },

@@ -15,6 +15,7 @@ export * from './redis.ts';
 export * from './minio.ts';
 export * from './api-deployments.ts';
 export * from './migrations.ts';
+export * from './backup.ts';
 export * from './pdb.ts';
 export * from './autoscaling.ts';
 export * from './network-policy.ts';

@@ -16,6 +16,7 @@ export const COMPONENTS = {
   redis: { name: 'redis', component: 'cache' },
   minio: { name: 'minio', component: 'object-storage' },
   bucketInit: { name: 'minio-bucket-init', component: 'object-storage-init' },
+  postgresBackup: { name: 'postgres-backup', component: 'backup' },
   adminer: { name: 'adminer', component: 'management' },
   redisCommander: { name: 'redis-commander', component: 'management' },
   monitoring: { name: 'huntmaster', component: 'monitoring' },

@@ -55,6 +55,7 @@ export interface PlatformNames {
   redisCommander: string;
   serviceMonitor: string;
   ingress: string;
+  postgresBackup: string;
   prometheusRule: string;
   secrets: {
     postgres: string;
@@ -94,6 +95,7 @@ export function platformNames(cr: Pick<HuntMasterPlatform, 'metadata'>): Platfor
     redisCommander: childName(n, 'redis-commander'),
     serviceMonitor: childName(n, 'apis'),
     ingress: childName(n, 'ingress'),
+    postgresBackup: childName(n, 'postgres-backup'),
     prometheusRule: childName(n, 'alerts'),
     secrets: {
       postgres: childName(n, 'postgres-credentials'),

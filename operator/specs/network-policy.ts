@@ -50,7 +50,13 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
     policy(input, 'mlServer', names.mlServer, v, [{ ports: tcp(PORTS.mlServer) }]),
   ];
   if (spec.postgres.mode === 'managed') {
-    const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'migrations', ...(mgmt.adminer.enabled ? (['adminer'] as const) : [])];
+    const clients: ComponentKey[] = [
+      'contentBridge',
+      'mlServer',
+      'migrations',
+      ...(spec.postgres.backup.enabled ? (['postgresBackup'] as const) : []),
+      ...(mgmt.adminer.enabled ? (['adminer'] as const) : []),
+    ];
     out.push(
       policy(input, 'postgres', names.postgres, dataServiceVersion(images.postgres), [
         { from: from(input, clients), ports: tcp(PORTS.postgres) },
@@ -64,7 +70,12 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
     );
   }
   if (spec.objectStorage.mode === 'managed') {
-    const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'bucketInit'];
+    const clients: ComponentKey[] = [
+      'contentBridge',
+      'mlServer',
+      'bucketInit',
+      ...(spec.postgres.backup.enabled ? (['postgresBackup'] as const) : []),
+    ];
     // Exposed through the Ingress: its controller runs wherever the cluster put it.
     const exposed = spec.ingress.enabled && spec.ingress.objectStorage !== undefined;
     out.push(

@@ -5,7 +5,7 @@
  * Phases: Pending (nothing created yet), Provisioning (creating or rolling out), Ready, Degraded
  * (a hard failure, or a component lost after the platform had been ready), Suspended.
  */
-import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1CronJob, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { apiEndpoint, type ApiKey } from './api-deployments.ts';
 import type { ImageDefaults } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
@@ -57,6 +57,8 @@ export interface ObservedState {
   bucketJob?: JobObservation;
   /** The migration Job of the current spec.version. */
   migrationJob?: JobObservation;
+  /** The backup CronJob's record of its runs. */
+  backups?: BackupObservation;
   /** Referenced Secret keys that do not exist (see referencedSecretKeys; leave out optional ones). */
   missingSecrets?: { name: string; key?: string }[];
   /** Errors of this reconcile (failed API calls, …). */
@@ -93,6 +95,19 @@ export function observeStatefulSet(s: V1StatefulSet | undefined): WorkloadObserv
     updatedReplicas: s.status?.updatedReplicas ?? 0,
     upToDate: (s.status?.observedGeneration ?? 0) >= (s.metadata?.generation ?? 0),
   };
+}
+
+export interface BackupObservation {
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+}
+
+export function observeCronJob(c: V1CronJob | undefined): BackupObservation | undefined {
+  if (!c?.status) return undefined;
+  const iso = (t: Date | string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+  const lastScheduleTime = iso(c.status.lastScheduleTime);
+  const lastSuccessfulTime = iso(c.status.lastSuccessfulTime);
+  return { ...(lastScheduleTime ? { lastScheduleTime } : {}), ...(lastSuccessfulTime ? { lastSuccessfulTime } : {}) };
 }
 
 export function observeJob(j: V1Job | undefined): JobObservation | undefined {
@@ -378,6 +393,7 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
       mlServer: apiEndpoint(input, 'mlServer'),
       ...(Object.keys(publicEndpoints).length ? { public: publicEndpoints } : {}),
     },
+    ...(spec.postgres.backup.enabled ? { backup: { ...observed.backups } } : {}),
     versions: {
       platform: spec.version,
       ...(migrated ? { migrated } : {}),

@@ -93,8 +93,17 @@ export interface ExternalSecretSettings {
   secretRef: LocalObjectReference;
 }
 
+export interface BackupSpec {
+  enabled?: boolean;
+  /** Cron schedule, in UTC. */
+  schedule?: string;
+  retentionDays?: number;
+}
+
 export interface PostgresSpec {
   mode?: DataServiceMode;
+  /** pg_dump into the platform's object storage on a schedule (managed or external PostgreSQL). */
+  backup?: BackupSpec;
   /** Secret keys: DATABASE_URL (required), DATABASE_READ_ONLY_URL (optional). */
   external?: ExternalSecretSettings;
   storage?: StorageSpec;
@@ -221,6 +230,8 @@ export interface PlatformStatus {
     /** URLs through the Ingress, for the hosts it serves. */
     public?: { contentBridge?: string; mlServer?: string; objectStorage?: string };
   };
+  /** With spec.postgres.backup.enabled: when the backup CronJob last ran, and last succeeded. */
+  backup?: { lastScheduleTime?: string; lastSuccessfulTime?: string };
   versions?: {
     platform?: string;
     migrated?: string;
@@ -294,7 +305,8 @@ export interface ExternalDataService {
   external: ExternalSecretSettings;
 }
 
-export type ResolvedPostgres = ManagedDataService | ExternalDataService;
+export type ResolvedBackup = Required<BackupSpec>;
+export type ResolvedPostgres = (ManagedDataService | ExternalDataService) & { backup: ResolvedBackup };
 export type ResolvedRedis = ManagedDataService | ExternalDataService;
 
 export type ResolvedObjectStorage =

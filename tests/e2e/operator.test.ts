@@ -133,19 +133,24 @@ describe('with the operator running', () => {
     await waitReady('beta');
   });
 
-  it('places each component where spec.scheduling says, the data pool tolerated only by PostgreSQL', async () => {
+  it('places each component where spec.scheduling says, PostgreSQL alone on the data pool', async () => {
     const pool = 'e2e.huntmaster.academy/pool';
     const dedicated = 'e2e.huntmaster.academy/dedicated';
-    await client.request('POST', '/api/v1/nodes', { body: fakeNode('kwok-apps', { labels: { [pool]: 'apps' } }) });
-    await client.request('POST', '/api/v1/nodes', {
-      body: fakeNode('kwok-data', { labels: { [pool]: 'data' }, taints: [{ key: dedicated, value: 'data', effect: 'NoSchedule' }] }),
-    });
+    // Both pools are tainted, so the other suites sharing this cluster never land on them.
+    for (const name of ['apps', 'data']) {
+      await client.request('POST', '/api/v1/nodes', {
+        body: fakeNode(`kwok-${name}`, { labels: { [pool]: name }, taints: [{ key: dedicated, value: name, effect: 'NoSchedule' }] }),
+      });
+    }
     await createVolumes(3, 'e2e-placed-pv');
     await client.create(
       platform(ns, 'placed', {
         contentBridge: { replicas: 1 },
         mlServer: { replicas: 1 },
-        scheduling: { nodeSelector: { [pool]: 'apps' } },
+        scheduling: {
+          nodeSelector: { [pool]: 'apps' },
+          tolerations: [{ key: dedicated, operator: 'Equal', value: 'apps', effect: 'NoSchedule' }],
+        },
         postgres: {
           scheduling: {
             nodeSelector: { [pool]: 'data' },

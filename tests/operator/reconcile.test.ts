@@ -78,6 +78,7 @@ describe('CRD validation by the API server', () => {
       422,
     ],
     ['an enabled ingress without a host', { ingress: { enabled: true } }, /an enabled ingress needs at least one host/, 422],
+    ['a backup schedule that is not cron', { postgres: { backup: { enabled: true, schedule: 'nightly' } } }, /schedule/, 422],
     [
       'two components on one host',
       { ingress: { enabled: true, contentBridge: { host: 'a.example.com' }, mlServer: { host: 'a.example.com' } } },
@@ -441,6 +442,20 @@ describe('inherited metadata', () => {
       }
     }
     expect((await readyOf('labelled'))?.message ?? '').not.toMatch(/refused/);
+  });
+});
+
+describe('PostgreSQL backups', () => {
+  it('creates the backup CronJob the API server accepts, follows a schedule change, and removes it when switched off', async () => {
+    const cronJob = () => client.get<any>(RESOURCES.CronJob, ns, 'backed-up-postgres-backup').catch(() => undefined);
+    await client.create(platform(ns, 'backed-up', { postgres: { backup: { enabled: true } } }));
+    await waitUntil('CronJob created', async () => (await cronJob()) !== undefined, { timeoutMs: 20_000 });
+    expect((await cronJob()).spec).toMatchObject({ schedule: '0 3 * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid' });
+
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'backed-up', { spec: { postgres: { backup: { schedule: '@hourly' } } } });
+    await waitUntil('schedule applied', async () => (await cronJob())?.spec.schedule === '@hourly', { timeoutMs: 20_000 });
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'backed-up', { spec: { postgres: { backup: { enabled: false } } } });
+    await waitUntil('CronJob pruned', async () => (await cronJob()) === undefined, { timeoutMs: 20_000 });
   });
 });
 

@@ -1,6 +1,7 @@
 /** Focused behaviour of the builders: what is in the desired state for which spec. */
 import { describe, expect, it } from 'vitest';
 import { apiDeployment } from '../../../operator/specs/api-deployments.ts';
+import { BACKUP_COMMAND, BACKUP_FILE } from '../../../operator/specs/backup.ts';
 import { ANNOTATIONS, MIGRATION_COMMAND } from '../../../operator/specs/constants.ts';
 import { prepare } from '../../../operator/specs/context.ts';
 import { SpecError } from '../../../operator/specs/defaults.ts';
@@ -509,6 +510,67 @@ describe('inherited metadata', () => {
   });
 });
 
+describe('PostgreSQL backups', () => {
+  const cronJob = (spec: PlatformSpec): any => build(spec).objects.find((o) => o.kind === 'CronJob');
+
+  it('are off by default', () => {
+    expect(cronJob({})).toBeUndefined();
+  });
+
+  it('dump with the PostgreSQL image, then upload with the Content Bridge image, on the schedule in UTC', () => {
+    const job = cronJob({ postgres: { backup: { enabled: true, schedule: '30 1 * * *', retentionDays: 14 } } });
+    expect(job.metadata.name).toBe('demo-postgres-backup');
+    expect(job.spec).toMatchObject({ schedule: '30 1 * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid', suspend: false });
+    const pod = job.spec.jobTemplate.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    const [dump] = pod.initContainers;
+    expect(dump.image).toBe('docker.io/library/postgres:17.6-bookworm');
+    expect([dump.command, ...dump.args].flat()).toEqual([
+      'pg_dump',
+      '--format=custom',
+      `--file=${BACKUP_FILE}`,
+      '--dbname=$(DATABASE_URL)',
+    ]);
+    expect(dump.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'demo-postgres-credentials', key: 'DATABASE_URL' } } },
+    ]);
+    const [upload] = pod.containers;
+    expect(upload.image).toBe('ghcr.io/huntmaster-academy/content-bridge:0.1.0');
+    expect(upload.command).toEqual([...BACKUP_COMMAND]);
+    const env = Object.fromEntries(upload.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.BACKUP_RETENTION_DAYS).toBe('14');
+    expect(env.S3_BUCKET).toBe('huntmaster-storage');
+    // Only what it needs: no JWT, Redis or database secrets in the uploader.
+    expect(Object.keys(env).sort()).toEqual([
+      'BACKUP_RETENTION_DAYS',
+      'NODE_ENV',
+      'S3_ACCESS_KEY',
+      'S3_BUCKET',
+      'S3_ENDPOINT',
+      'S3_REGION',
+      'S3_SECRET_KEY',
+    ]);
+    for (const c of [dump, upload]) expect(c.volumeMounts).toContainEqual({ name: 'backup', mountPath: '/backup' });
+  });
+
+  it("back up an external PostgreSQL from the user's Secret, and may reach PostgreSQL and MinIO", () => {
+    const job = cronJob({ ...externalCr.spec, postgres: { ...externalCr.spec!.postgres, backup: { enabled: true } } });
+    expect(job.spec.jobTemplate.spec.template.spec.initContainers[0].env[0].valueFrom.secretKeyRef.name).toBe('academy-db');
+    const peers = (spec: PlatformSpec, name: string) =>
+      find(build(spec).objects, 'NetworkPolicy', name).spec.ingress.flatMap((r: any) =>
+        (r.from ?? []).map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']),
+      );
+    const on: PlatformSpec = { postgres: { backup: { enabled: true } } };
+    expect(peers(on, 'demo-postgres')).toContain('postgres-backup');
+    expect(peers(on, 'demo-minio')).toContain('postgres-backup');
+    expect(peers({}, 'demo-postgres')).not.toContain('postgres-backup');
+  });
+
+  it('pause while the platform is suspended', () => {
+    expect(cronJob({ postgres: { backup: { enabled: true } }, suspend: true }).spec.suspend).toBe(true);
+  });
+});
+
 describe('network policies', () => {
   // MinIO not exposed through the Ingress (the ingress tests cover that case).
   const { objects } = desiredChildren(platform({ ...fullSpec, ingress: { ...fullSpec.ingress, objectStorage: undefined } }), fullCtx);
@@ -518,9 +580,9 @@ describe('network policies', () => {
     );
 
   it('only the platform pods that use a data service may reach it', () => {
-    expect(peers('demo-postgres')).toEqual(['content-bridge', 'ml-server', 'migrations', 'adminer']);
+    expect(peers('demo-postgres')).toEqual(['content-bridge', 'ml-server', 'migrations', 'postgres-backup', 'adminer']);
     expect(peers('demo-redis')).toEqual(['content-bridge', 'ml-server', 'redis-commander']);
-    expect(peers('demo-minio')).toEqual(['content-bridge', 'ml-server', 'minio-bucket-init']);
+    expect(peers('demo-minio')).toEqual(['content-bridge', 'ml-server', 'minio-bucket-init', 'postgres-backup']);
   });
 
   it('the APIs accept their port from anywhere, the admin UIs nothing', () => {

@@ -164,7 +164,16 @@ describe('the HuntMasterPlatform CRD', () => {
 
   it('has printer columns that point at real fields', () => {
     const columns = version.additionalPrinterColumns;
-    expect(columns.map((c: any) => c.name)).toEqual(['Ready', 'Phase', 'Version', 'ContentBridge', 'MLServer', 'Migrated', 'Age']);
+    expect(columns.map((c: any) => c.name)).toEqual([
+      'Ready',
+      'Phase',
+      'Version',
+      'ContentBridge',
+      'MLServer',
+      'Migrated',
+      'LastBackup',
+      'Age',
+    ]);
     const known = new Set(nodes.map((n) => `.${n.path}`));
     for (const c of columns) {
       const path = c.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]\.status$/, '[].status');

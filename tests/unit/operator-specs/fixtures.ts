@@ -46,6 +46,7 @@ export const fullSpec: PlatformSpec = {
   },
   postgres: {
     mode: 'managed',
+    backup: { enabled: true, schedule: '15 2 * * *', retentionDays: 14 },
     storage: { size: '50Gi', storageClassName: 'fast-ssd' },
     resources: { requests: { cpu: '500m', memory: '1Gi' } },
     scheduling: {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   computeStatus,
+  observeCronJob,
   observeDeployment,
   observeJob,
   observeStatefulSet,
@@ -45,6 +46,20 @@ const condition = (s: PlatformStatus, type: string): Condition => {
 };
 
 describe('computeStatus', () => {
+  it('reports the backup CronJob runs when backups are on, and nothing about backups otherwise', () => {
+    const on = platform({ postgres: { backup: { enabled: true } } });
+    const backups = { lastScheduleTime: '2026-03-01T03:00:00.000Z', lastSuccessfulTime: '2026-03-01T03:01:12.000Z' };
+    expect(computeStatus(on, { ...healthy, backups }, { now: T0 }).backup).toEqual(backups);
+    expect(computeStatus(on, healthy, { now: T0 }).backup).toEqual({}); // not run yet
+    expect(computeStatus(minimalCr, { ...healthy, backups }, { now: T0 }).backup).toBeUndefined();
+    expect(
+      observeCronJob({ spec: { schedule: '@daily', jobTemplate: {} }, status: { lastSuccessfulTime: new Date('2026-03-01T03:01:12Z') } }),
+    ).toEqual({
+      lastSuccessfulTime: '2026-03-01T03:01:12.000Z',
+    });
+    expect(observeCronJob(undefined)).toBeUndefined();
+  });
+
   it('reports the in-cluster URLs, and the public ones the Ingress serves', () => {
     expect(computeStatus(minimalCr, {}, { now: T0 }).endpoints).toEqual({
       contentBridge: 'http://demo-content-bridge.hunting.svc:8090',

@@ -108,6 +108,10 @@ export async function startOperator(o: OperatorOptions) {
       if (ready === undefined) metrics.platformReady.remove({ namespace, name });
       else metrics.platformReady.set({ namespace, name }, ready ? 1 : 0);
     },
+    onBackup(namespace, name, since) {
+      if (since === undefined) metrics.platformLastBackup.remove({ namespace, name });
+      else metrics.platformLastBackup.set({ namespace, name }, since);
+    },
     async capabilities() {
       if (Date.now() - capabilities.at < 60_000) return capabilities.value;
       try {

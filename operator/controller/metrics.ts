@@ -77,6 +77,12 @@ export function createOperatorMetrics(controller: string) {
     labelNames: ['namespace', 'name'],
     registers: r,
   });
+  const platformLastBackup = new Gauge({
+    name: 'hma_platform_last_backup_timestamp_seconds',
+    help: 'When the last PostgreSQL backup of a HuntMasterPlatform succeeded (until one has, when backups were switched on), as a Unix time',
+    labelNames: ['namespace', 'name'],
+    registers: r,
+  });
   const leader = new Gauge({
     name: 'leader_election_master_status',
     help: 'Whether this replica is the leader',
@@ -101,6 +107,7 @@ export function createOperatorMetrics(controller: string) {
     maxWorkers,
     restRequests,
     platformReady,
+    platformLastBackup,
     leader,
     observeRequest: (method: string, code: string) => restRequests.inc({ method, code }),
   };

@@ -53,6 +53,11 @@ export interface ReconcilerDeps {
   probeObjectStorage(endpoint: string): Promise<void>;
   dashboards: Record<string, string>;
   onReadiness(namespace: string, name: string, ready: boolean | undefined): void;
+  /**
+   * Unix time of the last successful backup (until there is one, of when backups were switched on),
+   * or undefined when backups are off or the platform is gone.
+   */
+  onBackup?(namespace: string, name: string, since: number | undefined): void;
   /** Counts writes, so tests and benchmarks can prove a no-op reconcile writes nothing. */
   onWrite?(verb: string, kind: string, name: string): void;
   now?: () => Date;
@@ -198,6 +203,7 @@ export function createReconciler(d: ReconcilerDeps) {
     const cr = d.cache.get('HuntMasterPlatform', namespace, name) as unknown as HuntMasterPlatform | undefined;
     if (!cr) {
       d.onReadiness(namespace, name, undefined);
+      d.onBackup?.(namespace, name, undefined);
       return;
     }
     if (cr.metadata.deletionTimestamp) return finalize(cr);
@@ -280,6 +286,7 @@ export function createReconciler(d: ReconcilerDeps) {
       await prune(cr, desired.objects as KubeObject[], new Set(desired.generatedSecretNames));
     }
 
+    const backupCronJob = d.cache.get('CronJob', namespace, names.postgresBackup);
     const observed: ObservedState = {
       contentBridge: observeDeployment(d.cache.get('Deployment', namespace, names.contentBridge) as never),
       mlServer: observeDeployment(d.cache.get('Deployment', namespace, names.mlServer) as never),
@@ -290,12 +297,14 @@ export function createReconciler(d: ReconcilerDeps) {
       bucketJob: observeJob(
         d.cache.get('Job', namespace, desired.objects.find((o) => o.kind === 'Job' && o !== migration)?.metadata.name ?? '') as never,
       ),
-      backups: observeCronJob(d.cache.get('CronJob', namespace, names.postgresBackup) as never),
+      backups: observeCronJob(backupCronJob as never),
       missingSecrets: secrets.missing,
       errors,
       skipped: desired.skipped,
     };
     const status = await writeStatus(cr, observed);
+    const backupSince = status.backup ? (status.backup.lastSuccessfulTime ?? backupCronJob?.metadata.creationTimestamp) : undefined;
+    d.onBackup?.(namespace, name, backupSince ? Date.parse(backupSince) / 1000 : undefined);
     if (secrets.missing.length) {
       throw new RetryableError(`missing secrets: ${secrets.missing.map((m) => (m.key ? `${m.name}/${m.key}` : m.name)).join(', ')}`);
     }

@@ -52,5 +52,15 @@ describe('scheduled PostgreSQL backups', () => {
       j.metadata.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === 'nightly-postgres-backup'),
     );
     expect(jobs.length).toBeGreaterThan(0);
+    // What HuntMasterPostgresBackupStale and the Operator dashboard read: the time of that success.
+    const gauge = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${operator.port}/metrics`)).text();
+      const m = new RegExp(`hma_platform_last_backup_timestamp_seconds\\{namespace="${ns}",name="nightly"\\} (\\d+)`).exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    // (a later run may have succeeded meanwhile: the schedule fires every minute)
+    await waitUntil('the gauge holds the last success', async () => ((await gauge()) ?? 0) >= Date.parse(lastSuccessfulTime!) / 1000, {
+      timeoutMs: 30_000,
+    });
   });
 });

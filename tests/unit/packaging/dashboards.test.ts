@@ -133,7 +133,7 @@ describe('what the dashboards cover', () => {
     expect(has(/cached="true"/)).toBe(true);
   });
 
-  it('Operator: reconciles, errors, duration, work queue depth and latency, platforms ready and not', () => {
+  it('Operator: reconciles, errors, duration, work queue depth and latency, platforms ready and not, backup age', () => {
     const q = all('operator.json').join('\n');
     for (const metric of [
       'controller_runtime_reconcile_total',
@@ -143,6 +143,7 @@ describe('what the dashboards cover', () => {
       'workqueue_queue_duration_seconds_bucket',
       'hma_platform_ready{job=~"$job"} == 1',
       'hma_platform_ready{job=~"$job"} == 0',
+      'time() - max by (namespace, name) (hma_platform_last_backup_timestamp_seconds{job=~"$job"})',
     ]) {
       expect(q).toContain(metric);
     }

@@ -240,10 +240,9 @@ describe('a minimal platform', () => {
   });
 
   it('scales on a replicas change and removes switched-off components', async () => {
-    const cr = await getPlatform('demo');
+    // No resourceVersion precondition: the operator may write the status at any moment (a 409 flaked CI).
     await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'demo', {
       spec: { contentBridge: { replicas: 3 }, management: { adminer: { enabled: true } } },
-      metadata: { resourceVersion: cr.metadata.resourceVersion },
     });
     await waitUntil(
       'scaled and adminer added',

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
+import { Gauge } from 'prom-client';
 import { Router } from '@koa/router';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type HttpMetrics } from '../observability/metrics.ts';
@@ -37,6 +38,16 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   const app = new Koa({ proxy: true });
   const health = createHealth(opts.readiness);
   const metrics = createMetrics(opts.name);
+  // Checked when Prometheus scrapes, so a dashboard panel and an alert can name the dependency.
+  const dependencyUp: Gauge = new Gauge({
+    name: 'hma_dependency_up',
+    help: 'Whether a dependency (postgres, redis, object-store) answered its readiness check at scrape time (1) or not (0)',
+    labelNames: ['dependency'],
+    registers: [metrics.registry],
+    async collect() {
+      for (const [dependency, result] of Object.entries(await health.check())) dependencyUp.set({ dependency }, result === 'ok' ? 1 : 0);
+    },
+  });
   const openapi = buildOpenApi({ title: opts.name, version: opts.version, description: opts.description }, opts.routes);
 
   // Koa's default handler prints stack traces; the error middleware already logged what matters.

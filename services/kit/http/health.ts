@@ -9,13 +9,23 @@ export type ReadinessCheck = (timeoutMs: number) => Promise<void>;
 export interface Health {
   readonly shuttingDown: boolean;
   markShuttingDown(): void;
+  /** Runs every check: 'ok' or the failure's message, by dependency. */
+  check(): Promise<Record<string, string>>;
   livez(ctx: Context): void;
   readyz(ctx: Context): Promise<void>;
 }
 
 export function createHealth(checks: Record<string, ReadinessCheck>, timeoutMs = 1000): Health {
   let shuttingDown = false;
+  const check = async () => {
+    const names = Object.keys(checks);
+    const results = await Promise.allSettled(names.map((name) => checks[name]!(timeoutMs)));
+    return Object.fromEntries(
+      results.map((result, i) => [names[i]!, result.status === 'fulfilled' ? 'ok' : ((result.reason as Error)?.message ?? 'failed')]),
+    );
+  };
   return {
+    check,
     get shuttingDown() {
       return shuttingDown;
     },
@@ -33,18 +43,8 @@ export function createHealth(checks: Record<string, ReadinessCheck>, timeoutMs =
         ctx.body = { status: 'shutting-down', checks: {} };
         return;
       }
-      const names = Object.keys(checks);
-      const results = await Promise.allSettled(names.map((name) => checks[name]!(timeoutMs)));
-      const report: Record<string, string> = {};
-      const failed: string[] = [];
-      results.forEach((result, i) => {
-        const name = names[i]!;
-        if (result.status === 'fulfilled') report[name] = 'ok';
-        else {
-          report[name] = (result.reason as Error)?.message ?? 'failed';
-          failed.push(name);
-        }
-      });
+      const report = await check();
+      const failed = Object.keys(report).filter((name) => report[name] !== 'ok');
       ctx.status = failed.length ? 503 : 200;
       ctx.body = { status: failed.length ? `unavailable: ${failed.join(', ')}` : 'ok', checks: report };
     },

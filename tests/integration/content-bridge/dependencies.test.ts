@@ -10,6 +10,13 @@ import { REPO_ROOT } from '../../harness/paths.ts';
 import { client, signUp } from '../support/http.ts';
 import { createTestDatabase, defaultEndpoints, startTestBridge } from '../support/content-bridge.ts';
 
+/** hma_dependency_up of one dependency, as Prometheus would scrape it. */
+async function dependencyUp(url: string, dependency: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^hma_dependency_up\\{[^}]*dependency="${dependency}"[^}]*\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 describe('Redis down', () => {
   let redis: RedisHandle;
   beforeAll(async () => {
@@ -28,6 +35,10 @@ describe('Redis down', () => {
       expect(ready.status).toBe(503);
       expect(ready.body.status).toMatch(/redis/);
       expect(ready.body.checks.postgres).toBe('ok');
+      // The same checks at scrape time, one series per dependency.
+      expect(await dependencyUp(bridge.url, 'redis')).toBe(0);
+      expect(await dependencyUp(bridge.url, 'postgres')).toBe(1);
+      expect(await dependencyUp(bridge.url, 'object-store')).toBe(1);
 
       const login = await api.post('/auth/login', { username: 'redis_outage', password: user.password });
       expect(login.status).toBe(200);
@@ -37,6 +48,7 @@ describe('Redis down', () => {
 
       await redis.start();
       await waitUntil('readyz recovers', async () => (await api.get('/readyz')).status === 200, { timeoutMs: 15_000 });
+      expect(await dependencyUp(bridge.url, 'redis')).toBe(1);
     } finally {
       await bridge.close();
     }
@@ -65,6 +77,7 @@ describe('PostgreSQL down', () => {
       const ready = await api.get('/readyz');
       expect(ready.status).toBe(503);
       expect(ready.body.checks.redis).toBe('ok');
+      expect(await dependencyUp(bridge.url, 'postgres')).toBe(0);
 
       await postgres.start();
       await waitUntil('requests recover', async () => (await api.get('/api/users/me', user.token)).status === 200, { timeoutMs: 20_000 });

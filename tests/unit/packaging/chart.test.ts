@@ -341,13 +341,14 @@ describe('monitoring', () => {
     ).not.toBe(0);
   });
 
-  it('alerts on target down, API 5xx ratio, API p99 latency, reconcile errors, work queue depth, platform readiness, event forwarding and stale backups', () => {
+  it('alerts on target down, API 5xx ratio, API p99 latency, reconcile errors, work queue depth, platform readiness, event forwarding, dependencies and stale backups', () => {
     const rule = one(render({ valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')] }), 'PrometheusRule');
     const rules = rule.spec.groups.flatMap((g: any) => g.rules);
     expect(rules.map((r: any) => r.alert).sort()).toEqual([
       'HuntMasterAnalyticsForwardingFailing',
       'HuntMasterApiErrorRatioHigh',
       'HuntMasterApiLatencyHigh',
+      'HuntMasterDependencyDown',
       'HuntMasterOperatorDown',
       'HuntMasterOperatorReconcileErrors',
       'HuntMasterOperatorWorkqueueBacklog',
@@ -366,6 +367,7 @@ describe('monitoring', () => {
     expect(expr('HuntMasterApiLatencyHigh')).toContain('histogram_quantile(0.99');
     expect(expr('HuntMasterApiErrorRatioHigh')).toContain('status_code=~"5.."');
     expect(expr('HuntMasterPlatformNotReady')).toContain('hma_platform_ready');
+    expect(expr('HuntMasterDependencyDown')).toContain('hma_dependency_up');
     expect(expr('HuntMasterPostgresBackupStale')).toContain('hma_platform_last_backup_timestamp_seconds');
   });
 });

@@ -119,7 +119,7 @@ describe.each(files)('%s', (file) => {
 describe('what the dashboards cover', () => {
   const all = (file: string) => queries(JSON.parse(readFileSync(join(DIR, file), 'utf8'))).map((q) => q.expr);
 
-  it('Platform health: rate, error ratio and p50/p99 per service and route, readiness, events, predictions', () => {
+  it('Platform health: rate, error ratio and p50/p99 per service and route, readiness, dependencies, events, predictions', () => {
     const q = all('platform-health.json');
     const has = (re: RegExp) => q.some((e) => re.test(e));
     expect(has(/sum by \(job, method, route\) \(rate\(http_requests_total/)).toBe(true);
@@ -128,6 +128,7 @@ describe('what the dashboards cover', () => {
     expect(has(/histogram_quantile\(0\.99, sum by \(job, route, le\) \(rate\(http_request_duration_seconds_bucket/)).toBe(true);
     expect(has(/hma_platform_ready/)).toBe(true);
     expect(has(/^up\{/)).toBe(true);
+    expect(has(/min by \(job, dependency\) \(hma_dependency_up/)).toBe(true);
     expect(has(/route=~"\/api\/analytics\/events\|\/api\/xapi\/statements"/)).toBe(true);
     expect(has(/hma_prediction_duration_seconds_bucket/)).toBe(true);
     expect(has(/cached="true"/)).toBe(true);
@@ -162,7 +163,7 @@ describe('the metric-name check', () => {
   });
 
   it('rejects a metric the code does not export, and a query that does not parse', () => {
-    expect(unknownMetrics('sum(rate(hma_dependency_up[$__rate_interval]))', exported)).toEqual(['hma_dependency_up']);
+    expect(unknownMetrics('sum(rate(hma_not_exported_total[$__rate_interval]))', exported)).toEqual(['hma_not_exported_total']);
     expect(unknownMetrics('{__name__="probe_success"} == 0', exported)).toEqual(['probe_success']);
     expect(() => promqlMetricNames('sum(rate(http_requests_total[5m]) by (job')).toThrow(/syntax error/);
   });

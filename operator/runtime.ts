@@ -17,7 +17,7 @@ import { KubeClient, type KubeObject } from './kube/client.ts';
 import { RESOURCES, type ResourceType } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
 import { createReconciler, type ClusterCache } from './reconcile/reconciler.ts';
-import { referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
+import { CHILD_KINDS, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
 
 export const CONTROLLER_NAME = 'huntmasterplatform';
 
@@ -43,18 +43,14 @@ export interface OperatorOptions {
   onWrite?(verb: string, kind: string, name: string): void;
 }
 
-const CHILD_RESOURCES: ResourceType[] = [
-  RESOURCES.Deployment,
-  RESOURCES.StatefulSet,
-  RESOURCES.Service,
-  RESOURCES.ConfigMap,
-  RESOURCES.Job,
-  RESOURCES.CronJob,
-  RESOURCES.PodDisruptionBudget,
-  RESOURCES.HorizontalPodAutoscaler,
-  RESOURCES.NetworkPolicy,
-  RESOURCES.Ingress,
-];
+/**
+ * The children watched by label: every CHILD_KINDS kind but Secrets (watched whole, below) and the
+ * monitoring.coreos.com kinds, whose CRDs may be missing (they are read and applied uncached).
+ */
+const UNLABELLED_OR_UNCACHED = new Set(['Secret', 'ServiceMonitor', 'PrometheusRule']);
+const CHILD_RESOURCES: ResourceType[] = CHILD_KINDS.filter(({ kind }) => !UNLABELLED_OR_UNCACHED.has(kind)).map(
+  ({ kind }) => RESOURCES[kind],
+);
 
 function loadDashboards(dir: string | undefined): Record<string, string> {
   if (!dir || !existsSync(dir)) return {};

@@ -10,6 +10,7 @@ import { RESOURCES, resourceFor } from '../kube/resources.ts';
 import {
   ANNOTATIONS,
   applyDefaults,
+  CHILD_KINDS,
   computeStatus,
   configHash,
   desiredChildren,
@@ -315,19 +316,9 @@ export function createReconciler(d: ReconcilerDeps) {
   async function prune(cr: HuntMasterPlatform, desired: KubeObject[], keepSecrets: Set<string>): Promise<void> {
     const namespace = cr.metadata.namespace!;
     const wanted = new Set(desired.map(byKey));
-    for (const kind of [
-      'Deployment',
-      'StatefulSet',
-      'Service',
-      'ConfigMap',
-      'Job',
-      'CronJob',
-      'PodDisruptionBudget',
-      'HorizontalPodAutoscaler',
-      'NetworkPolicy',
-      'Ingress',
-      'Secret',
-    ]) {
+    // Every cached child kind (the uncached monitoring kinds are left as they are).
+    for (const { kind } of CHILD_KINDS) {
+      if (!d.cache.has(kind)) continue;
       for (const obj of d.cache.owned(kind, namespace, cr.metadata.uid!)) {
         if (wanted.has(`${kind}/${obj.metadata.name}`) || (kind === 'Secret' && keepSecrets.has(obj.metadata.name))) continue;
         await d.client.delete(resourceFor(obj.apiVersion ?? 'v1', kind), namespace, obj.metadata.name, 'Background').catch((err) => {

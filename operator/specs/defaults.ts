@@ -254,10 +254,6 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
       grafanaDashboards: { enabled: mon.grafanaDashboards?.enabled ?? d.monitoring.grafanaDashboards.enabled },
     },
     scheduling: mergeScheduling(spec.scheduling, undefined),
-    inheritedMetadata: {
-      labels: clone(spec.inheritedMetadata?.labels ?? {}),
-      annotations: clone(spec.inheritedMetadata?.annotations ?? {}),
-    },
     networkPolicy: { enabled: spec.networkPolicy?.enabled ?? d.networkPolicy.enabled },
     management: {
       adminer: { enabled: spec.management?.adminer?.enabled ?? d.management.adminer.enabled },

@@ -55,7 +55,6 @@ export interface MetaOptions {
   annotations?: Record<string, string>;
 }
 
-/** Metadata of a child: name, namespace, labels and the controller owner reference. */
 /** spec.inheritedMetadata: what the user wants on every child and pod (cost centre, mesh injection…). */
 function inherited(cr: HuntMasterPlatform): { labels: Record<string, string>; annotations: Record<string, string> } {
   const given = cr.spec?.inheritedMetadata;
@@ -68,6 +67,7 @@ function merged(theirs: Record<string, string>, ours: Record<string, string> | u
   return Object.keys(all).length ? all : undefined;
 }
 
+/** Metadata of a child: name, namespace, labels and the controller owner reference. */
 export function childMeta(cr: HuntMasterPlatform, name: string, key: ComponentKey, opts: MetaOptions): ChildMeta {
   const extra = inherited(cr);
   const annotations = merged(extra.annotations, opts.annotations);

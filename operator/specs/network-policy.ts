@@ -45,6 +45,8 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
   const v = spec.version;
   const mgmt = spec.management;
   const tcp = (port: number) => [{ port, protocol: 'TCP' }];
+  // The backup Job reads PostgreSQL and writes to MinIO.
+  const backup: ComponentKey[] = spec.postgres.backup.enabled ? ['postgresBackup'] : [];
   const out: NetworkPolicy[] = [
     policy(input, 'contentBridge', names.contentBridge, v, [{ ports: tcp(PORTS.contentBridge) }]),
     policy(input, 'mlServer', names.mlServer, v, [{ ports: tcp(PORTS.mlServer) }]),
@@ -54,7 +56,7 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
       'contentBridge',
       'mlServer',
       'migrations',
-      ...(spec.postgres.backup.enabled ? (['postgresBackup'] as const) : []),
+      ...backup,
       ...(mgmt.adminer.enabled ? (['adminer'] as const) : []),
     ];
     out.push(
@@ -70,12 +72,7 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
     );
   }
   if (spec.objectStorage.mode === 'managed') {
-    const clients: ComponentKey[] = [
-      'contentBridge',
-      'mlServer',
-      'bucketInit',
-      ...(spec.postgres.backup.enabled ? (['postgresBackup'] as const) : []),
-    ];
+    const clients: ComponentKey[] = ['contentBridge', 'mlServer', 'bucketInit', ...backup];
     // Exposed through the Ingress: its controller runs wherever the cluster put it.
     const exposed = spec.ingress.enabled && spec.ingress.objectStorage !== undefined;
     out.push(

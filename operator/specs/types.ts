@@ -332,7 +332,6 @@ export interface ResolvedSpec {
   };
   /** Platform-wide; the management tools use it as it is, the components merged with their own. */
   scheduling: SchedulingSpec;
-  inheritedMetadata: { labels: Record<string, string>; annotations: Record<string, string> };
   networkPolicy: { enabled: boolean };
   management: { adminer: { enabled: boolean }; redisCommander: { enabled: boolean } };
   suspend: boolean;

@@ -9,11 +9,10 @@
  * stops, whatever reached the store is removed, and the promise rejects only after that cleanup, so
  * a response never races the removal.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../../kit/deps/object-store.ts';
-import { missingFilePart, receiveSingleFile, removeQuietly } from '../../kit/http/multipart.ts';
+import { meter, missingFilePart, receiveSingleFile, removeQuietly } from '../../kit/http/multipart.ts';
 import { problem, ProblemError } from '../../kit/http/problem.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 import { ALLOWED_MEDIA, isAllowed, sniff, SNIFF_BYTES, type ContentType, type MediaType } from './sniff.ts';
@@ -83,20 +82,6 @@ export function checkMedia(type: ContentType, head: Buffer, complete: boolean): 
   );
 }
 
-/** A pass-through that hashes and counts what flows through it. */
-export function meter() {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  return { stream, digest: () => hash.digest('hex'), size: () => size };
-}
-
 export async function receiveUpload<T extends { type: ContentType }>(opts: ReceiveOptions<T>): Promise<{ fields: T; file: StoredFile }> {
   const { store } = opts;
   let key: string | undefined;
@@ -121,14 +106,9 @@ export async function receiveUpload<T extends { type: ContentType }>(opts: Recei
       if (media instanceof ProblemError) throw media;
       key = opts.keyFor(fieldsOk, media, filename);
       const m = meter();
-      upload.onAbort(() => {
-        file.unpipe(m.stream);
-        file.resume();
-        if (!m.stream.writableEnded) m.stream.end();
-      });
       m.stream.write(head);
       if (ended) m.stream.end();
-      else file.pipe(m.stream);
+      else upload.feed(file, m.stream);
       // `size` is an upper bound here: the minio client uses it only to choose its part size, which
       // bounds the memory one upload holds (without it the client assumes 5 TiB and ~550 MiB parts).
       const result = await store.put(key, m.stream, { contentType: media, size: opts.maxBytes });

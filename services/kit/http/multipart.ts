@@ -7,8 +7,9 @@
  * drained, the caller's stop hook ends its pipeline, `discard` runs once `receive` has settled, and
  * only then does the promise reject, so a response never races the removal of a stored object.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import busboy from 'busboy';
 import type { ObjectStore } from '../deps/object-store.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -20,6 +21,8 @@ export interface UploadState {
   readonly failed: boolean;
   /** Registers how to stop feeding the caller's pipeline when the upload fails. */
   onAbort(stop: () => void): void;
+  /** Pipes the file part into `into`; if the upload fails, the piping stops and `into` is ended. */
+  feed(file: Readable, into: Writable): void;
 }
 
 export interface SingleFileFormOptions<R> {
@@ -98,6 +101,14 @@ export async function receiveSingleFile<R>(
       return failure !== undefined;
     },
     onAbort: (stop) => void (stopFeeding = stop),
+    feed(file, into) {
+      stopFeeding = () => {
+        file.unpipe(into);
+        file.resume();
+        if (!into.writableEnded) into.end();
+      };
+      file.pipe(into);
+    },
   };
 
   const clientGone = () => abort(problem.badRequest('The client closed the connection before the upload finished'));
@@ -146,6 +157,22 @@ export async function receiveSingleFile<R>(
     throw failure;
   }
   return { fields, file: result };
+}
+
+/** A pass-through that hashes (SHA-256) and counts what flows through it, and keeps the bytes when asked. */
+export function meter(opts: { keepBytes?: boolean } = {}) {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      if (opts.keepBytes) chunks.push(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, digest: () => hash.digest('hex'), size: () => size, bytes: () => Buffer.concat(chunks, size) };
 }
 
 /** Removes an object after a failed upload; a failure to remove is logged, not thrown over the first. */

@@ -6,11 +6,9 @@
  * MODEL_ARTIFACT_MAX_BYTES. On any failure whatever reached the store is removed before the promise
  * rejects.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform } from 'node:stream';
 import type { ObjectStore } from '../../kit/deps/object-store.ts';
-import { missingFilePart, receiveSingleFile, removeQuietly } from '../../kit/http/multipart.ts';
+import { meter, missingFilePart, receiveSingleFile, removeQuietly } from '../../kit/http/multipart.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 
 export interface ReceivedArtifact {
@@ -39,26 +37,11 @@ export async function receiveArtifact(opts: {
     tooLargeDetail: `The artifact exceeds the limit of ${opts.maxBytes} bytes`,
     discard: () => removeQuietly(store, key, opts.logger),
     async receive(file, _filename, _fields, upload) {
-      const hash = createHash('sha256');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          chunks.push(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      upload.onAbort(() => {
-        file.unpipe(meter);
-        file.resume();
-        if (!meter.writableEnded) meter.end();
-      });
-      file.pipe(meter);
+      const m = meter({ keepBytes: true });
+      upload.feed(file, m.stream);
       // `size` is an upper bound, used by the minio client to choose its part size.
-      await store.put(key, meter, { contentType: 'application/json', size: opts.maxBytes });
-      return { sha256: hash.digest('hex'), size, bytes: Buffer.concat(chunks, size) };
+      await store.put(key, m.stream, { contentType: 'application/json', size: opts.maxBytes });
+      return { sha256: m.digest(), size: m.size(), bytes: m.bytes() };
     },
   });
   if (!received.file) throw missingFilePart();

@@ -1,8 +1,8 @@
 /**
  * Content: files in the object store, metadata in PostgreSQL.
  *
- * - Uploads stream through the bridge (`POST /api/content/upload`, multipart: text fields first, then
- *   the file) or go straight to the object store with a presigned PUT (`POST /api/content/uploads`,
+ * - Uploads stream through the bridge (`POST /api/content/upload`, multipart: the text fields and the
+ *   file in any order) or go straight to the object store with a presigned PUT (`POST /api/content/uploads`,
  *   then `POST /api/content/{id}/complete`). Either way a row is `published` only once its object is
  *   stored, hashed and sniffed; pending rows are invisible to every read.
  * - Reads are cached in Redis (see cache.ts) and fall back to PostgreSQL when Redis is down.
@@ -34,7 +34,7 @@ import {
 } from './model.ts';
 import { contentRepository, courseExists, itemsOnCycles, lockPrerequisites, missingContent, type MetadataChanges } from './repository.ts';
 import { isAllowed, ALLOWED_MEDIA, SNIFF_BYTES, type ContentType } from './sniff.ts';
-import { objectKey } from './storage.ts';
+import { objectKey, stagingKey } from './storage.ts';
 import { removeQuietly } from '../../kit/http/multipart.ts';
 import { checkMedia, readHead, receiveUpload } from './upload.ts';
 
@@ -325,9 +325,9 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
       body: {
         stream: 'multipart/form-data',
         description:
-          'Text fields first: `title`, `type` (video|document|interactive|assessment), optional `course_id` and `metadata` ' +
-          '(a JSON object: duration_minutes, difficulty_level, tags, prerequisites, learning_objectives, description); then ' +
-          'exactly one file part named `file`. Fields after the file are refused (422). The media type is sniffed from the ' +
+          'Text fields `title`, `type` (video|document|interactive|assessment), optional `course_id` and `metadata` ' +
+          '(a JSON object: duration_minutes, difficulty_level, tags, prerequisites, learning_objectives, description), and ' +
+          'exactly one file part named `file`, in any order (fields sent before the file are checked before it is stored). The media type is sniffed from the ' +
           `file's first bytes and must be allowed for the type (415 otherwise); files over UPLOAD_MAX_BYTES get 413.`,
       },
       responses: { 201: { description: 'The stored content', schema: contentSchema } },
@@ -348,14 +348,18 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
             store,
             logger: ctx.state.log ?? app.logger,
             fieldNames: UPLOAD_FIELDS,
-            async validate(raw) {
-              const result = uploadFieldsSchema.safeParse(raw);
+            async validate(raw, complete) {
+              // Before the form has ended a missing field may still come: only what is present is judged.
+              const result = (complete ? uploadFieldsSchema : uploadFieldsSchema.partial()).safeParse(raw);
               if (!result.success) throw problem.unprocessable('The upload form is invalid', zodErrors('body', result.error));
               const metadata = parseMetadataField(result.data.metadata);
               await checkReferences(result.data.course_id, metadata.prerequisites, 'body.metadata.prerequisites');
-              return { title: result.data.title, type: result.data.type, courseId: result.data.course_id ?? null, metadata };
+              const { title, type } = result.data;
+              if (title === undefined || type === undefined) return undefined;
+              return { title, type, courseId: result.data.course_id ?? null, metadata };
             },
             keyFor: (f, media, filename) => objectKey({ type: f.type, media, courseId: f.courseId, contentId, filename }),
+            stagingKey: stagingKey(contentId),
           });
         } catch (err) {
           if (err instanceof ProblemError && err.status !== 422) ctx.set('Connection', 'close');

@@ -8,6 +8,11 @@
  *   content/assessments/quizzes/<content_id>-<file>                    JSON and PDF assessments
  *   content/assessments/simulations/<content_id>-<file>                packaged (ZIP) simulations
  *
+ * A streamed upload whose file part comes before the fields that choose its folder waits under
+ * `staging/content/<content_id>` until the form has ended, and is then moved into place (or removed).
+ * Only a process that dies mid-upload leaves one there; a bucket lifecycle rule on `staging/` (a day,
+ * say) clears those, as `AbortIncompleteMultipartUpload` does for interrupted multipart uploads.
+ *
  * Keys are built only from server-generated ids and a sanitised file name, so a client-supplied name
  * can never climb out of its folder (`../`), smuggle separators or control characters.
  */
@@ -65,4 +70,9 @@ export function objectKey(opts: {
   filename: string | undefined;
 }): string {
   return `${folder(opts.type, opts.media, opts.courseId)}/${opts.contentId}-${safeFilename(opts.filename, opts.media)}`;
+}
+
+/** Where a streamed upload waits for the fields that choose its key (see the layout above). */
+export function stagingKey(contentId: string): string {
+  return `staging/content/${contentId}`;
 }

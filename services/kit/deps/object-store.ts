@@ -20,6 +20,8 @@ export interface ObjectStore {
   stat(key: string): Promise<ObjectInfo | null>;
   get(key: string): Promise<Readable>;
   remove(key: string): Promise<void>;
+  /** Moves an object to another key (replacing what was there) without streaming it through this process. */
+  move(fromKey: string, toKey: string): Promise<{ size: number; etag: string }>;
   /** The stored keys under `prefix`, sorted (ListObjectsV2, recursive). */
   list(prefix?: string): Promise<string[]>;
   presignedGetUrl(key: string, ttlSeconds: number): Promise<string>;
@@ -37,7 +39,12 @@ export interface S3Settings {
   region: string;
   /** Endpoint that clients outside the cluster use for presigned URLs (defaults to `endpoint`). */
   publicEndpoint?: string;
+  /** Objects larger than this are copied in ranges of this size (S3 copies at most 5 GiB per request); tests lower it. */
+  copyPartBytes?: number;
 }
+
+/** The largest object S3 copies in one CopyObject request, and the largest part of a multipart copy. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3;
 
 const NOT_FOUND = new Set(['NotFound', 'NoSuchKey']);
 
@@ -81,6 +88,42 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
   const s3 = client(settings.endpoint, settings);
   const signer = settings.publicEndpoint ? client(settings.publicEndpoint, settings) : s3;
   const { bucket } = settings;
+  const copyPartBytes = settings.copyPartBytes ?? MAX_COPY_BYTES;
+  /** Server-side copy: one CopyObject, or UploadPartCopy in ranges (minio's composeObject numbers every range as part 1). */
+  const copy = async (fromKey: string, toKey: string) => {
+    const source = await s3.statObject(bucket, fromKey);
+    if (source.size <= copyPartBytes) {
+      await s3.copyObject(
+        new Minio.CopySourceOptions({ Bucket: bucket, Object: fromKey }),
+        new Minio.CopyDestinationOptions({ Bucket: bucket, Object: toKey }),
+      );
+      return;
+    }
+    const contentType = (source.metaData?.['content-type'] as string | undefined) ?? 'application/octet-stream';
+    const uploadId = await s3.initiateNewMultipartUpload(bucket, toKey, { 'Content-Type': contentType });
+    try {
+      const parts: { part: number; etag: string }[] = [];
+      for (let start = 0, part = 1; start < source.size; start += copyPartBytes, part++) {
+        const end = Math.min(start + copyPartBytes, source.size) - 1;
+        const { etag } = await s3.uploadPart({
+          bucketName: bucket,
+          objectName: toKey,
+          uploadID: uploadId,
+          partNumber: part,
+          headers: {
+            'x-amz-copy-source': encodeURI(`${bucket}/${fromKey}`),
+            'x-amz-copy-source-range': `bytes=${start}-${end}`,
+            'x-amz-copy-source-if-match': `"${source.etag}"`, // the source must not change under the copy
+          },
+        });
+        parts.push({ part, etag });
+      }
+      await s3.completeMultipartUpload(bucket, toKey, uploadId, parts);
+    } catch (err) {
+      await s3.abortMultipartUpload(bucket, toKey, uploadId).catch(() => undefined);
+      throw err;
+    }
+  };
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -113,6 +156,15 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
       presignedGets.forget(key);
       return call(() => s3.removeObject(bucket, key));
     },
+    move: (fromKey, toKey) =>
+      call(async () => {
+        presignedGets.forget(toKey);
+        await copy(fromKey, toKey);
+        const moved = await s3.statObject(bucket, toKey);
+        presignedGets.forget(fromKey);
+        await s3.removeObject(bucket, fromKey);
+        return { size: moved.size, etag: moved.etag };
+      }),
     list: (prefix = '') =>
       call(async () => {
         const keys: string[] = [];

@@ -1,5 +1,8 @@
 /**
- * One multipart form: optional text fields first, then exactly one file part named `file` (busboy).
+ * One multipart form: text fields and exactly one file part named `file`, in any order (busboy).
+ * Clients send the file first as often as last (`curl -F file=@x -F title=…`, FormData in append
+ * order), so the file is handed to the caller's `receive` as it arrives, with the fields seen so far;
+ * the fields that follow it are collected too, and the caller judges the whole form once it ended.
  * Both APIs' uploads share this protocol and its refusals; what happens to the file's bytes is the
  * caller's `receive`.
  *
@@ -33,8 +36,11 @@ export interface SingleFileFormOptions<R> {
   maxFileBytes: number;
   /** The 413 detail when the file is larger than `maxFileBytes`. */
   tooLargeDetail: string;
-  /** Consumes the file part; `fields` are the text fields that came before it. */
-  receive(file: Readable, filename: string | undefined, fields: Record<string, string>, upload: UploadState): Promise<R>;
+  /**
+   * Consumes the file part as it arrives. `fieldsBefore` are the text fields that came before it; more
+   * may follow, and the result's `fields` has them all.
+   */
+  receive(file: Readable, filename: string | undefined, fieldsBefore: Record<string, string>, upload: UploadState): Promise<R>;
   /** Removes whatever `receive` stored, after a failure. */
   discard(): Promise<void>;
 }
@@ -46,10 +52,10 @@ export function formProblem(location: string, message: string): ProblemError {
 
 /** The 422 for a form without a file part. */
 export function missingFilePart(): ProblemError {
-  return formProblem('body.file', 'a file part named "file" is required (after the text fields)');
+  return formProblem('body.file', 'a file part named "file" is required');
 }
 
-/** Resolves with the text fields and `receive`'s result, or `file: undefined` when the form had no file part. */
+/** Resolves, once the whole form arrived, with every text field and `receive`'s result (`file: undefined` without a file part). */
 export async function receiveSingleFile<R>(
   opts: SingleFileFormOptions<R>,
 ): Promise<{ fields: Record<string, string>; file: R | undefined }> {
@@ -123,7 +129,6 @@ export async function receiveSingleFile<R>(
   bb.on('close', () => parsed());
 
   bb.on('field', (name, value, info) => {
-    if (receiving) return abort(formProblem(`body.${name}`, 'text fields must come before the file part'));
     if (!fieldNames.includes(name)) return abort(formProblem(`body.${name}`, `unknown field; allowed: ${fieldNames.join(', ')}, file`));
     if (name in fields) return abort(formProblem(`body.${name}`, 'the field appears twice'));
     if (info.valueTruncated) return abort(formProblem(`body.${name}`, `longer than ${opts.maxFieldBytes} bytes`));

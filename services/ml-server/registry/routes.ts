@@ -136,14 +136,14 @@ export function registryRoutes(app: MlContext): RouteSpec[] {
     route({
       method: 'post',
       path: '/models/{name}/versions',
-      summary: 'Upload a model artifact as a new version (multipart: description?, metrics?, training_stats?, then file)',
+      summary: 'Upload a model artifact as a new version (multipart: file, description?, metrics?, training_stats?, in any order)',
       tags: ['registry'],
       access: MANAGERS,
       params: z.object({ name: pathName }),
       body: {
         stream: 'multipart/form-data',
         description:
-          'Optional text fields `description`, `metrics` (a JSON object), `training_stats` (JSON: {features: {name: {mean, std}}}), then one file part `file` holding the artifact. The artifact is loaded before the version is accepted; a corrupt artifact is a 422 and nothing is kept.',
+          'One file part `file` holding the artifact and optional text fields `description`, `metrics` (a JSON object), `training_stats` (JSON: {features: {name: {mean, std}}}), in any order: the fields are checked once the form has ended. The artifact is loaded before the version is accepted; a corrupt artifact or a bad field is a 422 and nothing is kept.',
       },
       responses: { 201: { description: 'Created', schema: versionSchema } },
       async handler({ ctx, params, principal }) {

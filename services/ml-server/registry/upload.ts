@@ -3,7 +3,9 @@
  * to the object store while hashing (SHA-256) and counting it. The artifact is also kept in memory,
  * because the version is validated by LOADING it with the inference engine (a model is one JSON
  * document: it cannot be checked in pieces), so memory per upload is bounded by
- * MODEL_ARTIFACT_MAX_BYTES. On any failure whatever reached the store is removed before the promise
+ * MODEL_ARTIFACT_MAX_BYTES. The key does not depend on the text fields, so they may come before or
+ * after the file: the caller judges them all once the form has ended (and removes the object if they
+ * fail). On any failure of the form itself whatever reached the store is removed before the promise
  * rejects.
  */
 import type { IncomingMessage } from 'node:http';

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSql, listObjectKeys, type SqlClient } from '../support/drivers.ts';
+import { connectSql, incompleteUploads, listObjectKeys, type SqlClient } from '../support/drivers.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type Client } from '../support/http.ts';
 
@@ -10,23 +10,30 @@ const LIMIT = 1024;
 const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(size - 9)]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function upload(api: Client, token: string, title: string, data: Buffer) {
+type Order = 'fields first' | 'file first';
+
+async function upload(api: Client, token: string, title: string, data: Buffer, order: Order = 'fields first') {
   const form = new FormData();
-  form.append('title', title);
-  form.append('type', 'document');
+  const fields = () => {
+    form.append('title', title);
+    form.append('type', 'document');
+  };
+  if (order === 'fields first') fields();
   form.append('file', new Blob([new Uint8Array(data)]), `${title}.pdf`);
+  if (order === 'file first') fields();
   return api.call('POST', '/api/content/upload', { token, raw: form });
 }
 
 /** Sends a multipart upload in two writes with a pause between them; resolves with the response. */
-function slowUpload(url: string, token: string, first: Buffer, second: Buffer): Promise<{ status: number; body: any }> {
+function slowUpload(url: string, token: string, first: Buffer, second: Buffer, order: Order): Promise<{ status: number; body: any }> {
   const boundary = `----hma${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(
+  const fields =
     `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nSlow\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ndocument\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\n\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ndocument\r\n`;
+  const head = Buffer.from(
+    (order === 'fields first' ? fields : '') + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\n\r\n`,
   );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const tail = Buffer.from(`\r\n${order === 'file first' ? fields : ''}--${boundary}--\r\n`);
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}/api/content/upload`, {
       method: 'POST',
@@ -69,32 +76,38 @@ describe('upload size limit (UPLOAD_MAX_BYTES=1024)', () => {
     await tb?.close();
   });
 
-  it('accepts a file of exactly the limit', async () => {
+  it.each<Order>(['fields first', 'file first'])('accepts a file of exactly the limit (%s)', async (order) => {
     const data = pdf(LIMIT);
-    const res = await upload(api, instructor, 'exact', data);
+    const res = await upload(api, instructor, `exact-${order.replace(' ', '-')}`, data, order);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.size_bytes).toBe(LIMIT);
     expect(res.body.sha256).toBe(createHash('sha256').update(data).digest('hex'));
   });
 
-  it('refuses one byte more with 413 and leaves nothing behind', async () => {
+  it.each<Order>(['fields first', 'file first'])('refuses one byte more with 413 and leaves nothing behind (%s)', async (order) => {
     const [before, count] = [await keys(), await rows()];
     for (const size of [LIMIT + 1, 2000]) {
-      const res = await upload(api, instructor, `over-${size}`, pdf(size));
+      // With the file first, its fields arrive after a file that is already too big.
+      const res = await upload(api, instructor, `over-${size}`, pdf(size), order);
       expect(res.status).toBe(413);
       expect(res.body).toMatchObject({ status: 413, title: 'Content Too Large' });
     }
     expect(await keys()).toEqual(before);
+    expect(await incompleteUploads(tb.deps.store)).toEqual([]);
     expect(await rows()).toBe(count);
   });
 
-  it('refuses with 413 when the limit is crossed after storing began, and removes the partial object', async () => {
-    const [before, count] = [await keys(), await rows()];
-    const res = await slowUpload(tb.url, instructor, pdf(700), randomBytes(700));
-    expect(res.status).toBe(413);
-    expect(await keys()).toEqual(before);
-    expect(await rows()).toBe(count);
-  });
+  it.each<Order>(['fields first', 'file first'])(
+    'refuses with 413 when the limit is crossed after storing began, and removes the partial object (%s)',
+    async (order) => {
+      const [before, count] = [await keys(), await rows()];
+      const res = await slowUpload(tb.url, instructor, pdf(700), randomBytes(700), order);
+      expect(res.status).toBe(413);
+      expect(await keys()).toEqual(before);
+      expect(await incompleteUploads(tb.deps.store)).toEqual([]);
+      expect(await rows()).toBe(count);
+    },
+  );
 
   it('refuses a declared Content-Length far over the limit before reading the body', async () => {
     const res = await upload(api, instructor, 'huge', pdf(3 * 1024 * 1024));

@@ -28,7 +28,7 @@ interface FilePart {
   type?: string;
 }
 
-/** A multipart upload through fetch; parts are sent in the order given (fields, then the file). */
+/** A multipart upload through fetch; parts are sent in the order given: `fields`, the file, then `after`. */
 async function upload(
   api: Client,
   token: string | undefined,
@@ -53,6 +53,8 @@ describe('content', () => {
   let api: Client;
   let admin: string;
   let instructor: { token: string; userId: string };
+  /** A second instructor for the upload-order tests: the upload rate limit (60 a minute) is per user. */
+  let uploader: { token: string; userId: string };
   let student: { token: string; userId: string };
   let sql: SqlClient;
 
@@ -73,6 +75,7 @@ describe('content', () => {
     api = client(tb.url);
     admin = (await api.post('/auth/login', { username: 'admin', password: tb.adminCredentials.password })).body.access_token;
     instructor = await signUp(api, { username: 'instructor1', adminToken: admin, roles: ['instructor'] });
+    uploader = await signUp(api, { username: 'instructor2', adminToken: admin, roles: ['instructor'] });
     student = await signUp(api, { username: 'student1' });
     sql = await connectSql(tb.databaseUrl);
   });
@@ -227,20 +230,121 @@ describe('content', () => {
       expect(await rowCount()).toBe(rows);
     });
 
-    it('refuses text fields after the file (422) and removes what was stored', async () => {
-      const [before, rows] = [await keys(), await rowCount()];
-      const res = await upload(
-        api,
-        instructor.token,
-        { title: 'late', type: 'document' },
-        { filename: 'x.pdf', data: pdf(3_000_000) },
-        { course_id: randomUUID() },
+    describe('fields in any order', () => {
+      /** What a finished or refused upload may leave behind: objects, staging objects, unfinished writes, rows. */
+      const leftovers = async () => ({ keys: await keys(), incomplete: await incomplete(), rows: await rowCount() });
+
+      it.each<[string, Record<string, string>, Record<string, string>]>([
+        ['the file first', {}, { title: 'File first', type: 'document' }],
+        ['the file between the fields', { title: 'File between' }, { type: 'document' }],
+        ['the fields first', { title: 'Parts in order', type: 'document' }, {}],
+      ])('stores a PDF sent with %s under its spec key, with its hash, and nothing staged', async (_order, before, after) => {
+        const data = pdf(20_000);
+        const title = { ...before, ...after }.title!;
+        const res = await upload(api, uploader.token, before, { filename: 'manual.pdf', data }, after);
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        expect(res.body).toMatchObject({
+          title,
+          type: 'document',
+          mime_type: 'application/pdf',
+          size_bytes: data.length,
+          sha256: sha256(data),
+        });
+        expect(res.body.object_key).toBe(`content/documents/pdf/${res.body.content_id}-manual.pdf`);
+        expect(await keys()).toContain(res.body.object_key);
+        expect(await keys()).not.toContainEqual(expect.stringMatching(/^staging\//));
+        expect(await incomplete()).toEqual([]);
+        const download = await fetch((await api.get(`/api/content/${res.body.content_id}`, student.token)).body.content_url);
+        expect(download.headers.get('content-type')).toBe('application/pdf');
+        expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(data));
+      });
+
+      it('stores tiny and large files sent before their fields (one byte, 8 bytes of text, 6 MB)', async () => {
+        for (const [filename, data, mime] of [
+          ['a.txt', Buffer.from('x'), 'text/plain'],
+          ['notes.txt', Buffer.from('elk hunt'), 'text/plain'],
+          ['big.pdf', pdf(6_000_000), 'application/pdf'],
+        ] as const) {
+          const res = await upload(api, uploader.token, {}, { filename, data }, { title: filename, type: 'document' });
+          expect(res.status, `${filename}: ${JSON.stringify(res.body)}`).toBe(201);
+          expect(res.body).toMatchObject({ mime_type: mime, size_bytes: data.length, sha256: sha256(data) });
+          expect(await keys()).toContain(res.body.object_key);
+        }
+        expect(await keys()).not.toContainEqual(expect.stringMatching(/^staging\//));
+      });
+
+      it('files a video under the course named after the file, whether the type came before it or not', async () => {
+        const course = (await api.post('/api/courses', { title: 'Course named last' }, uploader.token)).body.course_id;
+        const data = mp4();
+        // Type before the file: stored under uncategorised/ at first, moved when course_id arrives.
+        const typed = await upload(
+          api,
+          uploader.token,
+          { title: 'Typed first', type: 'video' },
+          { filename: 'a.mp4', data },
+          { course_id: course },
+        );
+        // Nothing before the file: staged, then moved.
+        const bare = await upload(
+          api,
+          uploader.token,
+          {},
+          { filename: 'b.mp4', data },
+          { course_id: course, type: 'video', title: 'Bare' },
+        );
+        for (const [res, name] of [
+          [typed, 'a.mp4'],
+          [bare, 'b.mp4'],
+        ] as const) {
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+          expect(res.body).toMatchObject({ course_id: course, mime_type: 'video/mp4', sha256: sha256(data) });
+          expect(res.body.object_key).toBe(`content/videos/${course}/${res.body.content_id}-${name}`);
+          const download = await fetch((await api.get(`/api/content/${res.body.content_id}`, student.token)).body.content_url);
+          expect(download.headers.get('content-type')).toBe('video/mp4');
+          expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(data));
+        }
+        const all = await keys();
+        expect(all.filter((k) => k.includes(typed.body.content_id) || k.includes(bare.body.content_id))).toEqual(
+          [typed.body.object_key, bare.body.object_key].sort(),
+        );
+      });
+
+      it.each([
+        ['a missing title', {}, { type: 'document' }, 422, 'body.title'],
+        ['a missing type', {}, { title: 'x' }, 422, 'body.type'],
+        ['a bad type enum', {}, { title: 'x', type: 'podcast' }, 422, 'body.type'],
+        ['a course that does not exist', { title: 'x', type: 'document' }, { course_id: randomUUID() }, 422, 'body.course_id'],
+        ['a course_id that is not a UUID', {}, { title: 'x', type: 'document', course_id: 'nope' }, 422, 'body.course_id'],
+        ['metadata that is not JSON', { title: 'x' }, { type: 'document', metadata: '{oops' }, 422, 'body.metadata'],
+        [
+          'a prerequisite that does not exist',
+          { title: 'x', type: 'document' },
+          { metadata: JSON.stringify({ prerequisites: [randomUUID()] }) },
+          422,
+          'body.metadata.prerequisites',
+        ],
+        ['an unknown field', {}, { title: 'x', type: 'document', colour: 'red' }, 422, 'body.colour'],
+        ['a field twice', { title: 'x' }, { type: 'document', title: 'y' }, 422, 'body.title'],
+        ['a PDF as a video', {}, { title: 'x', type: 'video' }, 415, undefined],
+      ])(
+        'refuses %s sent after the file and leaves no object, no staging object, no row',
+        async (_name, before, after, status, location) => {
+          const was = await leftovers();
+          const res = await upload(api, uploader.token, before, { filename: 'x.pdf', data: pdf(3_000_000) }, after);
+          expect(res.status, JSON.stringify(res.body)).toBe(status);
+          expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+          if (location) expect(res.body.errors.map((e: { location: string }) => e.location)).toContain(location);
+          expect(await leftovers()).toEqual(was);
+        },
       );
-      expect(res.status).toBe(422);
-      expect(res.body.errors[0].location).toBe('body.course_id');
-      expect(res.body.errors[0].message).toMatch(/before the file/);
-      expect(await keys()).toEqual(before);
-      expect(await rowCount()).toBe(rows);
+
+      it('refuses a file no content type allows as soon as it is sniffed (415), before its fields arrive', async () => {
+        const was = await leftovers();
+        const res = await upload(api, uploader.token, {}, { filename: 'setup.pdf', data: exe() }, { title: 'x', type: 'document' });
+        expect(res.status, JSON.stringify(res.body)).toBe(415);
+        expect(res.body.detail).toMatch(/not allowed for any content type/);
+        expect(await leftovers()).toEqual(was);
+      });
     });
 
     it('refuses a form without a file, a file part with another name, and a non-multipart body', async () => {
@@ -273,17 +377,20 @@ describe('content', () => {
       expect(await incomplete()).toEqual([]);
     });
 
-    it('leaves no row and no object when the client aborts mid-stream', async () => {
+    it.each([
+      ['the fields first', ['title', 'type']],
+      ['the file first', []],
+    ])('leaves no row and no object when the client aborts mid-stream (%s)', async (_order, fieldsFirst) => {
       const [before, rows, logged] = [await keys(), await rowCount(), requestsLogged('/api/content/upload')];
       const boundary = `----hma${randomBytes(8).toString('hex')}`;
+      const values: Record<string, string> = { title: 'Aborted', type: 'document' };
       const head =
-        `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nAborted\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ndocument\r\n` +
+        fieldsFirst.map((name) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${values[name]}\r\n`).join('') +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
       const req = http.request(`${tb.url}/api/content/upload`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${instructor.token}`,
+          authorization: `Bearer ${uploader.token}`,
           'content-type': `multipart/form-data; boundary=${boundary}`,
           'content-length': String(head.length + 50_000_000),
         },

@@ -1,8 +1,9 @@
 /**
  * The single-file multipart protocol both APIs' uploads use, over a real node:http server: fields
- * before the file, the refusals, the limits, and that `discard` runs (once, after `receive` settled)
- * whenever the upload fails, including when the client goes away mid-file.
+ * before and after the file, the refusals, the limits, and that `discard` runs (once, after `receive`
+ * settled) whenever the upload fails, including when the client goes away mid-file.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { request, createServer, type Server } from 'node:http';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,8 @@ const BOUNDARY = 'test-boundary';
 const field = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 const filePart = (name: string, content: string) =>
   `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n${content}\r\n`;
+const binaryFilePart = (content: Buffer) =>
+  Buffer.concat([Buffer.from(filePart('file', '').slice(0, -2), 'latin1'), content, Buffer.from('\r\n')]);
 const end = `--${BOUNDARY}--\r\n`;
 
 describe('receiveSingleFile', () => {
@@ -38,6 +41,7 @@ describe('receiveSingleFile', () => {
   let port: number;
   const outcomes: Outcome[] = [];
   let failReceive: Error | undefined;
+  let maxFileBytes = 100;
 
   beforeAll(async () => {
     server = createServer(async (req, res) => {
@@ -49,15 +53,16 @@ describe('receiveSingleFile', () => {
           req,
           fieldNames: ['title', 'note'],
           maxFieldBytes: 32,
-          maxFileBytes: 100,
+          maxFileBytes,
           tooLargeDetail: 'too big for this test',
-          async receive(file, filename, fields, upload) {
+          async receive(file, filename, fieldsBefore, upload) {
             steps.push('receive-start');
             const bytes = await collect(file, upload);
             await new Promise((resolve) => setTimeout(resolve, 20)); // a slow store: discard must wait for it
             if (failReceive) throw failReceive;
             steps.push('receive-end');
-            return { filename, fields, content: bytes.toString() };
+            const sha256 = createHash('sha256').update(bytes).digest('hex');
+            return { filename, fieldsBefore, content: bytes.length <= 100 ? bytes.toString() : undefined, size: bytes.length, sha256 };
           },
           async discard() {
             steps.push('discard');
@@ -77,9 +82,10 @@ describe('receiveSingleFile', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const post = async (body: string, contentType = `multipart/form-data; boundary=${BOUNDARY}`) => {
+  const post = async (body: string | Buffer, contentType = `multipart/form-data; boundary=${BOUNDARY}`) => {
     const before = outcomes.length;
-    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const payload = typeof body === 'string' ? body : new Uint8Array(body);
+    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
     await res.text();
     return outcomes[before]!;
   };
@@ -89,9 +95,59 @@ describe('receiveSingleFile', () => {
     expect(outcome.status).toBe(200);
     expect(outcome.body).toEqual({
       fields: { title: 'Elk calls', note: 'ünïcode' },
-      file: { filename: 'f.bin', fields: { title: 'Elk calls', note: 'ünïcode' }, content: 'the bytes' },
+      file: {
+        filename: 'f.bin',
+        fieldsBefore: { title: 'Elk calls', note: 'ünïcode' },
+        content: 'the bytes',
+        size: 9,
+        sha256: createHash('sha256').update('the bytes').digest('hex'),
+      },
     });
     expect(outcome.steps).toEqual(['receive-start', 'receive-end']);
+  });
+
+  it.each([
+    ['file first', filePart('file', 'the bytes') + field('title', 'Elk calls') + field('note', 'late') + end, {}],
+    [
+      'file between the fields',
+      field('title', 'Elk calls') + filePart('file', 'the bytes') + field('note', 'late') + end,
+      { title: 'Elk calls' },
+    ],
+  ])('accepts the fields in any order (%s): receive sees those before the file, the result has them all', async (_order, body, before) => {
+    const outcome = await post(body);
+    expect(outcome.status, JSON.stringify(outcome.body)).toBe(200);
+    expect(outcome.body.fields).toEqual({ title: 'Elk calls', note: 'late' });
+    expect(outcome.body.file).toMatchObject({ fieldsBefore: before, content: 'the bytes' });
+    expect(outcome.steps).toEqual(['receive-start', 'receive-end']);
+  });
+
+  it.each([
+    ['a one-byte file', Buffer.from('x')],
+    ['an empty file', Buffer.alloc(0)],
+  ])('accepts %s with the fields after it', async (_what, data) => {
+    const outcome = await post(Buffer.concat([binaryFilePart(data), Buffer.from(field('title', 'tiny') + end)]));
+    expect(outcome.status).toBe(200);
+    expect(outcome.body.fields).toEqual({ title: 'tiny' });
+    expect(outcome.body.file).toMatchObject({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  });
+
+  it('streams a large file (many chunks) whichever side of it the fields are', async () => {
+    maxFileBytes = 8 * 1024 * 1024;
+    try {
+      const data = randomBytes(5 * 1024 * 1024);
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      const before = await post(Buffer.concat([Buffer.from(field('title', 'big')), binaryFilePart(data), Buffer.from(end)]));
+      const after = await post(Buffer.concat([binaryFilePart(data), Buffer.from(field('title', 'big') + end)]));
+      for (const outcome of [before, after]) {
+        expect(outcome.status).toBe(200);
+        expect(outcome.body.fields).toEqual({ title: 'big' });
+        expect(outcome.body.file).toMatchObject({ size: data.length, sha256 });
+      }
+      expect(before.body.file.fieldsBefore).toEqual({ title: 'big' });
+      expect(after.body.file.fieldsBefore).toEqual({});
+    } finally {
+      maxFileBytes = 100;
+    }
   });
 
   it('returns no file for a form without a file part, and calls nothing', async () => {
@@ -114,7 +170,10 @@ describe('receiveSingleFile', () => {
   });
 
   it.each([
-    ['a field after the file', filePart('file', 'x') + field('title', 'late') + end, 422, /text fields must come before the file part/],
+    ['an unknown field after the file', filePart('file', 'x') + field('colour', 'red') + end, 422, /unknown field/],
+    ['a field twice, on both sides of the file', field('title', 'a') + filePart('file', 'x') + field('title', 'b') + end, 422, /twice/],
+    ['a field over its limit after the file', filePart('file', 'x') + field('title', 'x'.repeat(40)) + end, 422, /longer than 32 bytes/],
+    ['a field after a file over the limit', filePart('file', 'x'.repeat(101)) + field('title', 'late') + end, 413, /too big for this test/],
     ['a second file', filePart('file', 'x') + filePart('file', 'y') + end, 422, /exactly one file|must be named "file"/],
     ['a file over the limit', filePart('file', 'x'.repeat(101)) + end, 413, /too big for this test/],
   ])('refuses %s, and discards what receive stored once it settled', async (_what, body, status, message) => {

@@ -15,7 +15,7 @@
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,6 +169,13 @@ export function createFsObjectStore(opts: FsObjectStoreOptions): FsObjectStore {
     return { meta, body };
   }
 
+  const remove = (key: string) =>
+    exclusive(key, async () => {
+      const p = paths(key);
+      await rm(p.meta, { force: true });
+      await rm(p.data, { force: true });
+    });
+
   // Temp files left by a process that died mid-write (named after their writer's pid).
   if (existsSync(tmpDir)) {
     for (const name of readdirSync(tmpDir)) {
@@ -193,12 +200,31 @@ export function createFsObjectStore(opts: FsObjectStoreOptions): FsObjectStore {
       if (!found) throw notFound(key);
       return found.body;
     },
-    remove: (key) =>
-      exclusive(key, async () => {
-        const p = paths(key);
-        await rm(p.meta, { force: true });
-        await rm(p.data, { force: true });
-      }),
+    remove,
+    async move(fromKey, toKey) {
+      const meta = await readMeta(fromKey);
+      if (!meta) throw notFound(fromKey);
+      if (fromKey === toKey) return { size: meta.size, etag: meta.etag };
+      // A hard link, not a copy of the bytes; it is renamed into place like a finished write, the
+      // metadata last, and only then is the source removed (a crash in between leaves both, never neither).
+      mkdirSync(tmpDir, { recursive: true });
+      const tmp = join(tmpDir, `${process.pid}-${randomUUID()}.part`);
+      try {
+        await link(paths(fromKey).data, tmp);
+        await writeFile(`${tmp}.json`, JSON.stringify({ ...meta, key: toKey, lastModified: new Date().toISOString() }), { mode: 0o600 });
+        const to = paths(toKey);
+        await exclusive(toKey, async () => {
+          mkdirSync(to.dir, { recursive: true });
+          await rename(tmp, to.data);
+          await rename(`${tmp}.json`, to.meta);
+        });
+      } finally {
+        await rm(tmp, { force: true });
+        await rm(`${tmp}.json`, { force: true });
+      }
+      await remove(fromKey);
+      return { size: meta.size, etag: meta.etag };
+    },
     presignedGetUrl: async (key, ttl) => presign('GET', key, ttl),
     presignedPutUrl: async (key, ttl) => presign('PUT', key, ttl),
     verifySignature(method, key, expires, signature) {

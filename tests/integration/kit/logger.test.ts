@@ -36,7 +36,9 @@ function child(bufferBytes: number) {
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal ?? code)));
+  // 'close', not 'exit': 'exit' can come before the pipe has delivered the child's last writes,
+  // which a busy machine makes likely, and the tests read the output as soon as this resolves.
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => proc.on('close', (code, signal) => resolve(signal ?? code)));
   return {
     ready: () => waitUntil('child ready', async () => err.includes('ready'), { timeoutMs: 20_000 }),
     /** Sends commands in one write, so the child runs them in one go. */

@@ -1,4 +1,5 @@
 /** The registry and /predict end to end against a real ML Server, PostgreSQL, Redis and MinIO. */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultEndpoints } from '../support/content-bridge.ts';
 import { client, type Client } from '../support/http.ts';
@@ -225,6 +226,33 @@ describe('ML Server registry and predictions', () => {
     expectProblem(badMetrics, 422, /upload form/);
   });
 
+  it('accepts the text fields after the artifact, and refuses bad ones there with 422, keeping no object and no row', async () => {
+    await createModel(api, admin, { name: 'file-first', task: 'classification', format: 'logistic' });
+    const artifact = JSON.stringify(shotModel(-0.03));
+    const fields = { description: 'sent after the file', metrics: JSON.stringify({ auc: 0.88 }) };
+    const up = await uploadVersion(ml.url, admin, 'file-first', artifact, fields, 'file first');
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    expect(up.body).toMatchObject({ version: 1, description: 'sent after the file', metrics: { auc: 0.88 }, size_bytes: artifact.length });
+    expect(up.body.sha256).toBe(createHash('sha256').update(artifact).digest('hex'));
+    const id = (await ml.deps.db.query<{ id: string }>('SELECT id FROM ml.models WHERE name = $1', ['file-first'])).rows[0]!.id;
+    const objects = () => listObjects(defaultEndpoints(), ml.bucket, `ml/models/${id}/`);
+    expect(await objects()).toHaveLength(1);
+
+    const versions = async () => (await ml.deps.db.query('SELECT 1 FROM ml.model_versions WHERE model_id = $1', [id])).rows.length;
+    const badFields: Record<string, string>[] = [
+      { metrics: '{not json' },
+      { training_stats: '[]' },
+      { description: 'x'.repeat(2001) },
+      { colour: 'red' },
+    ];
+    for (const bad of badFields) {
+      const refused = await uploadVersion(ml.url, admin, 'file-first', artifact, bad, 'file first');
+      expectProblem(refused, 422);
+      expect(await objects()).toHaveLength(1);
+      expect(await versions()).toBe(1);
+    }
+  });
+
   it('refuses an artifact over the size limit with 413 and keeps nothing', async () => {
     const small = await startTestMlServer({ env: { MODEL_ARTIFACT_MAX_BYTES: '2000' } });
     try {
@@ -233,8 +261,12 @@ describe('ML Server registry and predictions', () => {
       await createModel(sapi, token, { name: 'big', task: 'classification', format: 'xgboost' });
       const res = await uploadVersion(small.url, token, 'big', xgbFixture('binary').bytes);
       expectProblem(res, 413);
+      // A field that arrives after the too-big artifact changes nothing.
+      const late = await uploadVersion(small.url, token, 'big', xgbFixture('binary').bytes, { description: 'late' }, 'file first');
+      expectProblem(late, 413);
       const id = (await small.deps.db.query<{ id: string }>('SELECT id FROM ml.models WHERE name = $1', ['big'])).rows[0]!.id;
       expect(await listObjects(defaultEndpoints(), small.bucket, `ml/models/${id}/`)).toEqual([]);
+      expect((await small.deps.db.query('SELECT 1 FROM ml.model_versions WHERE model_id = $1', [id])).rows).toHaveLength(0);
     } finally {
       await small.close();
     }

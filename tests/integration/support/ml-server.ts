@@ -181,12 +181,20 @@ export async function createReadOnlyRole(databaseUrl: string): Promise<string> {
   return url.toString();
 }
 
-/** A multipart body for POST /models/{name}/versions: text fields first, then the artifact. */
-export function artifactForm(artifact: string | Uint8Array | object, fields: Record<string, string> = {}): FormData {
+/** A multipart body for POST /models/{name}/versions: the text fields, then the artifact (or the artifact first). */
+export function artifactForm(
+  artifact: string | Uint8Array | object,
+  fields: Record<string, string> = {},
+  order: 'fields first' | 'file first' = 'fields first',
+): FormData {
   const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const appendFields = () => {
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  };
+  if (order === 'fields first') appendFields();
   const bytes = typeof artifact === 'string' || artifact instanceof Uint8Array ? artifact : JSON.stringify(artifact);
   form.append('file', new Blob([typeof bytes === 'string' ? bytes : Buffer.from(bytes)], { type: 'application/json' }), 'model.json');
+  if (order === 'file first') appendFields();
   return form;
 }
 
@@ -197,11 +205,12 @@ export async function uploadVersion(
   model: string,
   artifact: string | Uint8Array | object,
   fields: Record<string, string> = {},
+  order: 'fields first' | 'file first' = 'fields first',
 ) {
   const res = await fetch(`${url}/models/${model}/versions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
-    body: artifactForm(artifact, fields),
+    body: artifactForm(artifact, fields, order),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : undefined };

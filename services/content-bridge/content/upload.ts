@@ -83,13 +83,22 @@ export function readHead(stream: Readable, n: number): Promise<{ head: Buffer; e
 
 /** The sniffed media type of a file's first bytes, or a problem when it is not allowed for `type`. */
 export function checkMedia(type: ContentType, head: Buffer, complete: boolean): MediaType | ProblemError {
-  const window = head.subarray(0, SNIFF_BYTES);
-  const media = sniff(window, complete && head.length <= SNIFF_BYTES);
+  const media = sniffHead(head, complete);
   if (isAllowed(type, media)) return media;
-  return problem.unsupportedMediaType(
-    `${media ? `The file is ${media}, which is` : 'The file is of an unrecognised type, which is'} not allowed for ${type} content; allowed: ${ALLOWED_MEDIA[type].join(', ')}`,
-  );
+  return problem.unsupportedMediaType(`${whatItIs(media)} not allowed for ${type} content; allowed: ${ALLOWED_MEDIA[type].join(', ')}`);
 }
+
+/** The sniffed media type when some content type allows it (the fields that pick one are still to come), or a 415. */
+export function checkAnyMedia(head: Buffer, complete: boolean): MediaType | ProblemError {
+  const media = sniffHead(head, complete);
+  if (CONTENT_TYPES.some((type) => isAllowed(type, media))) return media as MediaType;
+  const allowed = [...new Set(Object.values(ALLOWED_MEDIA).flat())];
+  return problem.unsupportedMediaType(`${whatItIs(media)} not allowed for any content type; allowed: ${allowed.join(', ')}`);
+}
+
+const sniffHead = (head: Buffer, complete: boolean) => sniff(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
+const whatItIs = (media: string | undefined) =>
+  media ? `The file is ${media}, which is` : 'The file is of an unrecognised type, which is';
 
 /** What `receive` stored, before the form ended. */
 interface StagedFile<T> extends StoredFile {
@@ -99,15 +108,6 @@ interface StagedFile<T> extends StoredFile {
   complete: boolean;
   /** The fields that came before the file, validated; undefined when the file went to the staging key. */
   validatedBefore: T | undefined;
-}
-
-/** The sniffed media type when some content type allows it (the fields that pick one are still to come), or a 415. */
-export function checkAnyMedia(head: Buffer, complete: boolean): MediaType | ProblemError {
-  const media = sniff(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
-  if (CONTENT_TYPES.some((type) => isAllowed(type, media))) return media as MediaType;
-  return problem.unsupportedMediaType(
-    `${media ? `The file is ${media}, which is` : 'The file is of an unrecognised type, which is'} not allowed for any content type; allowed: ${[...new Set(Object.values(ALLOWED_MEDIA).flat())].join(', ')}`,
-  );
 }
 
 export async function receiveUpload<T extends { type: ContentType }>(opts: ReceiveOptions<T>): Promise<{ fields: T; file: StoredFile }> {

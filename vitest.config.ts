@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Five projects, from no dependencies to a whole fake cluster. Each integration tier starts its real
-// components in a global setup and stops them at the end, whatever the tests did.
+// Six projects, from no dependencies to a real node running our images. Each integration tier starts
+// its real components in a global setup and stops them at the end, whatever the tests did.
 export default defineConfig({
   test: {
     pool: 'forks', // child processes, not threads: the harness relies on per-process parent-death signals
@@ -56,6 +56,20 @@ export default defineConfig({
           globalSetup: ['tests/setup/control-plane.ts'],
           env: { HMA_TIER: 'cluster' },
           testTimeout: 180_000,
+        },
+      },
+      {
+        // Real containers on a real kubelet (tests/harness/node). Its files run after every other
+        // project's, so its pods have the two cores to themselves; they share one node.
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          globalSetup: ['tests/setup/control-plane.ts'],
+          env: { HMA_TIER: 'node' },
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,12 +1,16 @@
 /**
  * npm run testenv -- <command>
- *   prepare             install apt packages and build the Go binaries into the cache (idempotent)
- *   up [--tier T]       start PostgreSQL, Redis, MinIO and a control plane (apiserver|cluster|none),
+ *   prepare             install apt packages, build the Go binaries and the node tier's images into
+ *                       the cache (idempotent: only what changed is rebuilt)
+ *   images              build the node tier's images only (also `npm run images`)
+ *   up [--tier T]       start PostgreSQL, Redis, MinIO and a control plane (apiserver|cluster|node|none),
  *                       print the environment to use, and stay up until Ctrl-C
- *   down                kill every component any earlier run left behind
+ *   down                kill every component any earlier run left behind, and remove the node tier's leftovers
  */
 import { parseArgs } from 'node:util';
 import { ensureAptPackages, ensureBinaries, PrerequisiteError } from '../tests/harness/build.ts';
+import { cleanupNode } from '../tests/harness/node/cleanup.ts';
+import { ensureImages } from '../tests/harness/node/images.ts';
 import { reapOrphans } from '../tests/harness/process.ts';
 import { startControlPlane, startMinio, startPostgres, startRedis, type Tier } from '../tests/harness/index.ts';
 
@@ -14,6 +18,7 @@ async function prepare(): Promise<void> {
   const started = Date.now();
   await ensureAptPackages();
   await ensureBinaries();
+  await ensureImages();
   console.log(`[testenv] ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
@@ -53,15 +58,20 @@ async function main(): Promise<void> {
   switch (command) {
     case 'prepare':
       return prepare();
+    case 'images':
+      await ensureBinaries(['minio', 'mc', 'coredns']);
+      await ensureImages();
+      return;
     case 'up':
-      if (!['apiserver', 'cluster', 'none'].includes(values.tier!))
-        throw new PrerequisiteError(`--tier must be apiserver, cluster or none`);
+      if (!['apiserver', 'cluster', 'node', 'none'].includes(values.tier!))
+        throw new PrerequisiteError(`--tier must be apiserver, cluster, node or none`);
       return up(values.tier as Tier | 'none');
     case 'down':
       console.log(`[testenv] killed ${reapOrphans(true)} leftover processes`);
+      if (process.getuid?.() === 0) await cleanupNode();
       return;
     default:
-      console.log('usage: npm run testenv -- prepare | up [--tier apiserver|cluster|none] | down');
+      console.log('usage: npm run testenv -- prepare | images | up [--tier apiserver|cluster|node|none] | down');
   }
 }
 

@@ -1,43 +1,28 @@
 /**
  * Builds the Go-based test components (Kubernetes control plane, kwok, helm, MinIO, promtool, the
- * kind/Tilt checkers) once into the cache, and installs Debian's PostgreSQL and Redis when they are missing.
+ * kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
+ * provisioner and mc) once into the cache, and installs the Debian packages that are missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, binaries, binDirs, cacheRoot } from './paths.ts';
 import {
+  COREDNS_VERSION,
+  CRICTL_VERSION,
   HELM_VERSION,
   KUBERNETES_VERSION,
   KWOK_VERSION,
+  LOCAL_PATH_PROVISIONER_VERSION,
+  MC_MODULE_VERSION,
   MINIO_MODULE_VERSION,
   MINIO_RELEASE,
   PROMETHEUS_MODULE_VERSION,
 } from './versions.ts';
 import { findPostgresBinDir } from './postgres.ts';
+import { log, run } from './shell.ts';
 
 export class PrerequisiteError extends Error {}
-
-function log(line: string): void {
-  process.stdout.write(`[testenv] ${line}\n`);
-}
-
-function run(step: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err) => reject(new Error(`${step}: could not run ${cmd}: ${err.message}`)));
-    child.on('exit', (code) => {
-      if (code === 0) resolvePromise();
-      else reject(new Error(`${step} failed (exit ${code}):\n${output.trim()}`));
-    });
-  });
-}
 
 function goVersion(): [number, number] | null {
   const res = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
@@ -53,20 +38,35 @@ function requireGo(): void {
     throw new PrerequisiteError(`Go ${major}.${minor} is too old: the test binaries need Go 1.24 or newer.`);
 }
 
-const APT_PACKAGES = ['postgresql', 'redis-server'];
+const commandWorks = (cmd: string, args = ['--version']) => spawnSync(cmd, args).status === 0;
+
+/**
+ * Debian packages the tiers need, each with how to tell it is there. The node tier's: a container
+ * runtime (containerd, runc), the CNI plugins, buildah and mmdebstrap for images without a daemon or
+ * registry, iptables for kube-proxy and the network guards, and a C compiler for the pause binary.
+ */
+const APT_PACKAGES: Array<{ name: string; present: () => boolean }> = [
+  { name: 'postgresql', present: () => findPostgresBinDir() !== null },
+  { name: 'redis-server', present: () => commandWorks('redis-server') },
+  { name: 'containerd', present: () => commandWorks('containerd') },
+  { name: 'runc', present: () => commandWorks('runc') },
+  { name: 'containernetworking-plugins', present: () => existsSync('/usr/lib/cni/bridge') && existsSync('/usr/lib/cni/host-local') },
+  { name: 'buildah', present: () => commandWorks('buildah') },
+  { name: 'mmdebstrap', present: () => commandWorks('mmdebstrap') },
+  { name: 'iptables', present: () => commandWorks('iptables') },
+  { name: 'gcc', present: () => commandWorks('cc') },
+  { name: 'libc6-dev', present: () => existsSync('/usr/lib/x86_64-linux-gnu/libc.a') || existsSync('/usr/lib/aarch64-linux-gnu/libc.a') },
+];
 
 function aptMissing(): string[] {
-  const missing: string[] = [];
-  if (!findPostgresBinDir()) missing.push('postgresql');
-  if (spawnSync('redis-server', ['--version']).status !== 0) missing.push('redis-server');
-  return missing;
+  return APT_PACKAGES.filter((p) => !p.present()).map((p) => p.name);
 }
 
-/** PostgreSQL and Redis come from Debian; install them when we may (root, or sudo without a password). */
+/** The packages come from Debian; install the missing ones when we may (root, or sudo without a password). */
 export async function ensureAptPackages(): Promise<void> {
   const missing = aptMissing();
   if (missing.length === 0) {
-    log(`apt packages present: ${APT_PACKAGES.join(', ')}`);
+    log(`apt packages present: ${APT_PACKAGES.map((p) => p.name).join(', ')}`);
     return;
   }
   const isRoot = process.getuid?.() === 0;
@@ -87,7 +87,18 @@ export async function ensureAptPackages(): Promise<void> {
 }
 
 /** The ids `ensureBinaries(only)` accepts. */
-export type Component = 'kubernetes' | 'kwok' | 'helm' | 'minio' | 'promtool' | 'kindcheck';
+export type Component =
+  | 'kubernetes'
+  | 'kwok'
+  | 'helm'
+  | 'minio'
+  | 'promtool'
+  | 'kindcheck'
+  | 'kubernetes-node'
+  | 'crictl'
+  | 'coredns'
+  | 'local-path-provisioner'
+  | 'mc';
 
 interface GoBuild {
   id: Component;
@@ -129,6 +140,11 @@ function promtoolLdflags(): string {
   return ['-s -w', `-X github.com/prometheus/common/version.Version=${release}`].join(' ');
 }
 
+/** `go install module@version` into the build's temp dir: for modules without replace directives. */
+function goInstall(step: string, moduleAtVersion: string, ldflags = '-s -w') {
+  return (tmp: string) => run(step, 'go', ['install', '-trimpath', '-ldflags', ldflags, moduleAtVersion], { env: { GOBIN: tmp } });
+}
+
 const goBuilds = (): GoBuild[] => [
   {
     id: 'kubernetes',
@@ -162,30 +178,21 @@ const goBuilds = (): GoBuild[] => [
     name: `kwok ${KWOK_VERSION}`,
     dir: binDirs.kwok(),
     outputs: [binaries.kwok()],
-    build: (tmp) =>
-      run('go install kwok', 'go', ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`], {
-        env: { GOBIN: tmp },
-      }),
+    build: goInstall('go install kwok', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`),
   },
   {
     id: 'helm',
     name: `helm ${HELM_VERSION}`,
     dir: binDirs.helm(),
     outputs: [binaries.helm()],
-    build: (tmp) =>
-      run('go install helm', 'go', ['install', '-trimpath', '-ldflags', helmLdflags(), `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
-        env: { GOBIN: tmp },
-      }),
+    build: goInstall('go install helm', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`, helmLdflags()),
   },
   {
     id: 'minio',
     name: `minio ${MINIO_RELEASE}`,
     dir: binDirs.minio(),
     outputs: [binaries.minio()],
-    build: (tmp) =>
-      run('go install minio', 'go', ['install', '-trimpath', '-ldflags', '-s -w', `github.com/minio/minio@${MINIO_MODULE_VERSION}`], {
-        env: { GOBIN: tmp },
-      }),
+    build: goInstall('go install minio', `github.com/minio/minio@${MINIO_MODULE_VERSION}`),
   },
   {
     id: 'promtool',
@@ -215,6 +222,58 @@ const goBuilds = (): GoBuild[] => [
       run('go build kindcheck', 'go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp + '/', '.', './tiltfile'], {
         cwd: join(REPO_ROOT, 'tools/kindcheck'),
       }),
+  },
+  // The node tier: a real kubelet and what it needs around it.
+  {
+    id: 'kubernetes-node',
+    name: `kubernetes ${KUBERNETES_VERSION} node (kubelet, kube-proxy, kubectl)`,
+    dir: binDirs.kubernetesNode(),
+    outputs: [binaries.kubelet(), binaries.kubeProxy(), binaries.kubectl()],
+    build: (tmp) =>
+      run(
+        'go build kubelet',
+        'go',
+        [
+          'build',
+          '-trimpath',
+          '-ldflags',
+          k8sLdflags(),
+          '-o',
+          tmp + '/',
+          'k8s.io/kubernetes/cmd/kubelet',
+          'k8s.io/kubernetes/cmd/kube-proxy',
+          'k8s.io/kubernetes/cmd/kubectl',
+        ],
+        { cwd: join(REPO_ROOT, 'tools/k8s') },
+      ),
+  },
+  {
+    id: 'crictl',
+    name: `crictl ${CRICTL_VERSION}`,
+    dir: binDirs.crictl(),
+    outputs: [binaries.crictl()],
+    build: goInstall('go install crictl', `sigs.k8s.io/cri-tools/cmd/crictl@${CRICTL_VERSION}`),
+  },
+  {
+    id: 'coredns',
+    name: `CoreDNS ${COREDNS_VERSION}`,
+    dir: binDirs.coredns(),
+    outputs: [binaries.coredns()],
+    build: goInstall('go install coredns', `github.com/coredns/coredns@${COREDNS_VERSION}`),
+  },
+  {
+    id: 'local-path-provisioner',
+    name: `local-path-provisioner ${LOCAL_PATH_PROVISIONER_VERSION}`,
+    dir: binDirs.localPathProvisioner(),
+    outputs: [binaries.localPathProvisioner()],
+    build: goInstall('go install local-path-provisioner', `github.com/rancher/local-path-provisioner@${LOCAL_PATH_PROVISIONER_VERSION}`),
+  },
+  {
+    id: 'mc',
+    name: `MinIO client (mc ${MC_MODULE_VERSION})`,
+    dir: binDirs.mc(),
+    outputs: [binaries.mc()],
+    build: goInstall('go install mc', `github.com/minio/mc@${MC_MODULE_VERSION}`),
   },
 ];
 

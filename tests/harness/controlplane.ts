@@ -1,19 +1,22 @@
 /**
- * A real Kubernetes control plane, built from k8s.io/kubernetes (see build.ts), in two tiers:
+ * A real Kubernetes control plane, built from k8s.io/kubernetes (see build.ts), in three tiers:
  * - `apiserver`: etcd + kube-apiserver, like controller-runtime's envtest. No garbage collector.
  * - `cluster`: adds kube-controller-manager, kube-scheduler and kwok with fake nodes, so pods
  *   become Running and Ready without a container runtime.
+ * - `node`: one real node, where pods really run from our own images (node/cluster.ts).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { join } from 'node:path';
+import { apiRequester, type ApiRequest } from './apiclient.ts';
+import { etcdArgs } from './etcd.ts';
+import { startNodeCluster } from './node/cluster.ts';
 import { binaries, REPO_ROOT } from './paths.ts';
 import { freePort } from './ports.ts';
 import { spawnManaged, waitUntil, type ManagedProcess } from './process.ts';
 import { makeTempDir } from './tempdir.ts';
 
-export type Tier = 'apiserver' | 'cluster';
+export type Tier = 'apiserver' | 'cluster' | 'node';
 
 export interface ControlPlaneOptions {
   tier: Tier;
@@ -31,7 +34,7 @@ export interface ControlPlane {
   /** PEM of the CA that signed the API server's serving cert. */
   readonly caPem: string;
   /** Calls the API server as the admin; for tests and for readiness polling. */
-  request(path: string, init?: { method?: string; body?: unknown; contentType?: string }): Promise<{ status: number; body: any }>;
+  request: ApiRequest;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ function kubeconfigYaml(server: string, caPem: string, token: string): string {
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { tier } = options;
+  if (tier === 'node') return startNodeCluster();
   requireBinaries(tier);
   const dir = makeTempDir(`k8s-${tier}`);
   const processes: ManagedProcess[] = [];
@@ -74,30 +78,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   try {
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const etcd = spawnManaged(
-      'etcd',
-      binaries.etcd(),
-      [
-        '--name',
-        'default',
-        '--data-dir',
-        join(dir, 'etcd'),
-        '--listen-client-urls',
-        `http://127.0.0.1:${etcdPort}`,
-        '--advertise-client-urls',
-        `http://127.0.0.1:${etcdPort}`,
-        '--listen-peer-urls',
-        `http://127.0.0.1:${peerPort}`,
-        '--initial-advertise-peer-urls',
-        `http://127.0.0.1:${peerPort}`,
-        '--initial-cluster',
-        `default=http://127.0.0.1:${peerPort}`,
-        '--unsafe-no-fsync',
-        '--log-level',
-        'warn',
-      ],
-      { logDir: dir },
-    );
+    const etcd = spawnManaged('etcd', binaries.etcd(), etcdArgs(join(dir, 'etcd'), etcdPort, peerPort), { logDir: dir });
     processes.push(etcd);
     await waitUntil('etcd', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok, { timeoutMs: 30_000, process: etcd });
 
@@ -133,42 +114,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
     const server = `https://127.0.0.1:${apiPort}`;
     let caPem = '';
-    let agent: Agent | undefined;
-    const request: ControlPlane['request'] = async (path, init = {}) => {
-      agent ??= new Agent({ ca: caPem, keepAlive: false });
-      const { request: httpsRequest } = await import('node:https');
-      return new Promise((resolve, reject) => {
-        const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-        const req = httpsRequest(
-          `${server}${path}`,
-          {
-            method: init.method ?? 'GET',
-            agent,
-            headers: {
-              authorization: `Bearer ${token}`,
-              'content-type': init.contentType ?? 'application/json',
-              accept: 'application/json',
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => {
-              let parsed: unknown = text;
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                /* plain text, e.g. /readyz */
-              }
-              resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-          },
-        );
-        req.on('error', reject);
-        if (body) req.write(body);
-        req.end();
-      });
-    };
+    const request = apiRequester(server, () => caPem, token);
     await waitUntil(
       'kube-apiserver',
       async () => {

@@ -3,7 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ETCD_VERSION, HELM_VERSION, KUBERNETES_VERSION, KWOK_VERSION, MINIO_RELEASE, PROMETHEUS_MODULE_VERSION } from './versions.ts';
+import {
+  COREDNS_VERSION,
+  CRICTL_VERSION,
+  ETCD_VERSION,
+  HELM_VERSION,
+  KUBERNETES_VERSION,
+  KWOK_VERSION,
+  LOCAL_PATH_PROVISIONER_VERSION,
+  MC_MODULE_VERSION,
+  MINIO_RELEASE,
+  PROMETHEUS_MODULE_VERSION,
+} from './versions.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -34,6 +45,12 @@ export const binDirs = {
   minio: () => join(cacheRoot(), `minio-${MINIO_RELEASE}`),
   promtool: () => join(cacheRoot(), `promtool-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool')}`),
   kindcheck: () => join(cacheRoot(), `kindcheck-${sourceHash('tools/kindcheck')}`),
+  /** kubelet, kube-proxy and kubectl: the node tier's half of Kubernetes, from the same tools/k8s module. */
+  kubernetesNode: () => join(cacheRoot(), `kubernetes-node-${KUBERNETES_VERSION}`),
+  crictl: () => join(cacheRoot(), `crictl-${CRICTL_VERSION}`),
+  coredns: () => join(cacheRoot(), `coredns-${COREDNS_VERSION}`),
+  localPathProvisioner: () => join(cacheRoot(), `local-path-provisioner-${LOCAL_PATH_PROVISIONER_VERSION}`),
+  mc: () => join(cacheRoot(), `mc-${MC_MODULE_VERSION}`),
 };
 
 export const binaries = {
@@ -49,6 +66,13 @@ export const binaries = {
   kindcheck: () => join(binDirs.kindcheck(), 'kindcheck'),
   /** Executes the Tiltfile with Tilt's Starlark interpreter against recording stubs (tools/kindcheck/tiltfile). */
   tiltfileCheck: () => join(binDirs.kindcheck(), 'tiltfile'),
+  kubelet: () => join(binDirs.kubernetesNode(), 'kubelet'),
+  kubeProxy: () => join(binDirs.kubernetesNode(), 'kube-proxy'),
+  kubectl: () => join(binDirs.kubernetesNode(), 'kubectl'),
+  crictl: () => join(binDirs.crictl(), 'crictl'),
+  coredns: () => join(binDirs.coredns(), 'coredns'),
+  localPathProvisioner: () => join(binDirs.localPathProvisioner(), 'local-path-provisioner'),
+  mc: () => join(binDirs.mc(), 'mc'),
 };
 
 /** Where running components record their pids, so a later run can reap what a crashed run left. */

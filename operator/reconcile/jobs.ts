@@ -41,6 +41,8 @@ function failedAt(job: LiveJob, now: Date): Date {
 
 export function planJob(desired: KubeObject, live: LiveJob | undefined, now: Date): JobPlan {
   if (!live) return { action: 'create' };
+  // Being deleted (replaced a moment ago): its delete event brings the reconciler back to create it.
+  if (live.metadata.deletionTimestamp) return { action: 'keep' };
   if (hasCondition(live, 'Complete') || hasCondition(live, 'SuccessCriteriaMet')) return { action: 'keep' };
   const wanted = desired.metadata.annotations?.[ANNOTATIONS.specHash];
   if (wanted !== live.metadata.annotations?.[ANNOTATIONS.specHash]) return { action: 'replace', attempt: 1, why: 'its spec changed' };

@@ -33,6 +33,9 @@ describe('planJob', () => {
     expect(planJob(job, undefined, T)).toEqual({ action: 'create' });
     expect(planJob(job, live(job, 'running'), T)).toEqual({ action: 'keep' });
     expect(planJob(job, live(job, 'complete'), T)).toEqual({ action: 'keep' });
+    // A Job being deleted (replaced a moment ago) is left to go; its delete event brings the create.
+    const going = live(bucketJob({ images: { minioClient: 'quay.io/minio/mc:old' } }), 'failed');
+    expect(planJob(job, { ...going, metadata: { ...going.metadata, deletionTimestamp: T.toISOString() } }, T)).toEqual({ action: 'keep' });
   });
 
   it('replaces an unfinished Job whose spec changed (the crash-looping bucket Job of an older operator), but not a complete one', () => {

@@ -8,10 +8,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { z } from 'zod';
 import { exitOnConfigError, parseEnv } from '../services/kit/config.ts';
 import { envBoolean } from '../services/kit/config-helpers.ts';
+import { createLogger } from '../services/kit/observability/logger.ts';
 import { startOperator } from './runtime.ts';
 
 const env = {
@@ -32,7 +32,9 @@ try {
 } catch (err) {
   exitOnConfigError(err);
 }
-const logger = pino({ level: config.LOG_LEVEL, base: { service: 'huntmaster-operator' }, timestamp: pino.stdTimeFunctions.isoTime });
+// The kit's logger: JSON lines with credential-looking fields redacted, written at once (bufferBytes 0)
+// so a crash-looping operator's last words reach `kubectl logs`.
+const logger = createLogger({ service: 'huntmaster-operator', level: config.LOG_LEVEL, bufferBytes: 0 });
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const operator = await startOperator({

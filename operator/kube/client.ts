@@ -146,6 +146,9 @@ export class KubeClient {
   delete(r: ResourceType, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<unknown> {
     return this.request('DELETE', resourcePath(r, namespace, name), {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
+      // Also as a parameter: the body alone left Jobs (whose default is Orphan) with the orphan
+      // finalizer, so a replaced Job stayed "being deleted" and its pods were never collected.
+      query: { propagationPolicy },
     });
   }
 

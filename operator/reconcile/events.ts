@@ -1,6 +1,7 @@
 /**
  * Kubernetes Events on the HuntMasterPlatform, for state transitions and errors. Repeats of the
- * same event within the hour are folded into one (count++) instead of flooding the namespace.
+ * same event within the hour are folded into one (count++) instead of flooding the namespace, and
+ * each new Event is also logged, so `kubectl logs` of the operator tells what `describe` does.
  */
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
@@ -45,6 +46,8 @@ export function eventRecorder(client: KubeClient, logger: Logger, component = 'h
         count: 1,
       });
       recent.set(key, { name: created.metadata.name, namespace, count: 1, at: Date.now() });
+      // The log carries what the Events carry, once per new Event (repeats above are only counted).
+      logger[type === 'Warning' ? 'warn' : 'info']({ object: `${obj.kind}/${namespace}/${obj.metadata.name}`, event: reason }, message);
       if (recent.size > 5000) recent.delete(recent.keys().next().value!);
     } catch (err) {
       logger.warn({ err: (err as Error).message, reason }, 'could not record an event');

@@ -21,6 +21,7 @@ import {
   observeCronJob,
   observeJob,
   observeStatefulSet,
+  ownerReference,
   platformNames,
   referencedSecretKeys,
   SpecError,
@@ -31,6 +32,9 @@ import type { EventRecorder } from './events.ts';
 import { firstDifference, mergePatchFrom } from './compare.ts';
 import { keepRecordedSize, needsGrowth, planVolumeGrowth } from './volumes.ts';
 import { HANDOVER_FIELD_MANAGER, replicasHandover } from './autoscaling.ts';
+import { planJob } from './jobs.ts';
+import { adoptable, releasedOwnerReferences } from './secret-ownership.ts';
+import { conditionTransitions } from './transitions.ts';
 import type { ReconcileResult } from '../controller/controller.ts';
 
 export const FINALIZER = 'platform.huntmaster.academy/pvc-retention';
@@ -78,6 +82,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 
 export function createReconciler(d: ReconcilerDeps) {
   const write = (verb: string, o: KubeObject) => d.onWrite?.(verb, o.kind ?? '?', o.metadata.name);
+  const now = () => d.now?.() ?? new Date();
 
   async function live(kind: string, namespace: string, name: string, apiVersion: string): Promise<KubeObject | undefined> {
     if (d.cache.has(kind)) return d.cache.get(kind, namespace, name);
@@ -89,9 +94,22 @@ export function createReconciler(d: ReconcilerDeps) {
     }
   }
 
-  /** Generated Secrets are created once and never rewritten; an AlreadyExists race is fine. */
+  /**
+   * Generated Secrets are created once and never rewritten; an AlreadyExists race is fine. One left
+   * behind by a deleted platform of the same name (deletionPolicy Retain kept it with the volumes,
+   * whose data directories hold its passwords) is adopted, not replaced.
+   */
   async function ensureGeneratedSecrets(cr: HuntMasterPlatform): Promise<void> {
     const namespace = cr.metadata.namespace!;
+    for (const name of generatedSecretNames(cr)) {
+      const existing = d.cache.get('Secret', namespace, name);
+      if (!existing || !adoptable(existing, cr)) continue;
+      await d.client.mergePatch(RESOURCES.Secret, namespace, name, {
+        metadata: { ownerReferences: [ownerReference(cr)] },
+      });
+      write('patch', { ...existing, kind: 'Secret' });
+      await d.record(cr as unknown as KubeObject, 'Normal', 'SecretAdopted', `Adopted the retained Secret ${name}`);
+    }
     const missing = generatedSecretNames(cr).filter((name) => !d.cache.get('Secret', namespace, name));
     if (missing.length === 0) return;
     for (const secret of generatedSecrets(cr)) {
@@ -192,11 +210,43 @@ export function createReconciler(d: ReconcilerDeps) {
         'PersistentVolumeClaimsDeleted',
         `Deleted ${pvcs.items.length} PVCs (deletionPolicy Delete)`,
       );
+    } else {
+      await releaseGeneratedSecrets(cr);
     }
     await d.client.mergePatch(RESOURCES.HuntMasterPlatform, namespace, cr.metadata.name, {
       metadata: { finalizers: cr.metadata.finalizers.filter((f: string) => f !== FINALIZER), resourceVersion: cr.metadata.resourceVersion },
     });
     write('patch', cr as unknown as KubeObject);
+  }
+
+  /**
+   * The retained volumes keep the passwords their data directories were initialised with, so the
+   * credentials must outlive the platform with them: the ownerReference goes before the finalizer
+   * does, so the garbage collector leaves the Secrets, and a platform of the same name adopts them.
+   */
+  async function releaseGeneratedSecrets(cr: HuntMasterPlatform): Promise<void> {
+    const namespace = cr.metadata.namespace!;
+    const released: string[] = [];
+    for (const name of generatedSecretNames(cr)) {
+      const secret = d.cache.get('Secret', namespace, name) ?? (await live('Secret', namespace, name, 'v1'));
+      const remaining = secret && releasedOwnerReferences(secret, cr);
+      if (!remaining) continue;
+      await d.client
+        .mergePatch(RESOURCES.Secret, namespace, name, { metadata: { ownerReferences: remaining.length ? remaining : null } })
+        .catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      write('patch', { ...secret, kind: 'Secret' });
+      released.push(name);
+    }
+    if (released.length) {
+      await d.record(
+        cr as unknown as KubeObject,
+        'Normal',
+        'SecretsRetained',
+        `Kept ${released.join(', ')} with the retained PVCs (deletionPolicy Retain); a platform of the same name adopts them`,
+      );
+    }
   }
 
   return async function reconcile(key: string): Promise<ReconcileResult | void> {
@@ -238,11 +288,17 @@ export function createReconciler(d: ReconcilerDeps) {
     }
 
     const names = platformNames(cr);
-    const migrationName = names.migrationJob(applyDefaults(cr.spec).version);
+    const spec = applyDefaults(cr.spec);
+    const migrationName = names.migrationJob(spec.version);
     const migration = desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === migrationName);
     const liveMigration = migration ? await live('Job', namespace, migration.metadata.name, 'batch/v1') : undefined;
     const migrated = !migration || observeJob(liveMigration as never)?.succeeded === true;
     const apiDeployments = new Set([names.contentBridge, names.mlServer]);
+    // Migrations start only once the managed PostgreSQL is ready, so they never race its first start.
+    const postgresReady =
+      spec.postgres.mode !== 'managed' ||
+      (observeStatefulSet(d.cache.get('StatefulSet', namespace, names.postgres) as never)?.readyReplicas ?? 0) >= 1;
+    const retryAt = new Map<string, Date>();
 
     if (secrets.missing.length === 0) {
       // Children are independent writes: apply a few at a time so a new platform comes up quickly.
@@ -251,12 +307,9 @@ export function createReconciler(d: ReconcilerDeps) {
         if (obj.kind === 'Deployment' && apiDeployments.has(obj.metadata.name) && !migrated) return;
         const current = await live(obj.kind!, namespace, obj.metadata.name, obj.apiVersion!);
         if (obj.metadata.annotations?.[ANNOTATIONS.createOnly] !== undefined) {
-          if (!current) {
-            await d.client.create(obj).catch((err) => {
-              if (!isConflict(err)) throw err;
-            });
-            write('create', obj);
-          }
+          const waitFor = obj === migration && !postgresReady ? 'PostgresReady' : undefined;
+          const at = await ensureJob(cr, obj, current, waitFor);
+          if (at) retryAt.set(obj.metadata.name, at);
           return;
         }
         if (obj.kind === 'StatefulSet' && current) {
@@ -279,7 +332,9 @@ export function createReconciler(d: ReconcilerDeps) {
           // The API server refuses what the CRD cannot check (a pass-through affinity, say): the
           // user must hear why, in the status, while the other children still converge.
           if (!(err instanceof KubeApiError) || (err.status !== 422 && err.status !== 400)) throw err;
-          errors.push(`${obj.kind} ${obj.metadata.name} refused by the API server: ${refusal(err)}`);
+          const message = `${obj.kind} ${obj.metadata.name} refused by the API server: ${refusal(err)}`;
+          errors.push(message);
+          await d.record(crObject, 'Warning', 'ApplyRefused', message);
           return;
         }
         write('apply', obj);
@@ -294,9 +349,12 @@ export function createReconciler(d: ReconcilerDeps) {
       postgres: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.postgres) as never),
       redis: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.redis) as never),
       minio: observeStatefulSet(d.cache.get('StatefulSet', namespace, names.minio) as never),
-      migrationJob: observeJob(liveMigration as never),
-      bucketJob: observeJob(
-        d.cache.get('Job', namespace, desired.objects.find((o) => o.kind === 'Job' && o !== migration)?.metadata.name ?? '') as never,
+      migrationJob: withRetry(observeJob(liveMigration as never), retryAt),
+      bucketJob: withRetry(
+        observeJob(
+          d.cache.get('Job', namespace, desired.objects.find((o) => o.kind === 'Job' && o !== migration)?.metadata.name ?? '') as never,
+        ),
+        retryAt,
       ),
       backups: observeCronJob(backupCronJob as never),
       missingSecrets: secrets.missing,
@@ -310,8 +368,67 @@ export function createReconciler(d: ReconcilerDeps) {
       throw new RetryableError(`missing secrets: ${secrets.missing.map((m) => (m.key ? `${m.name}/${m.key}` : m.name)).join(', ')}`);
     }
     if (errors.length) throw new RetryableError(errors.join('; '));
-    return status.phase === 'Ready' || status.phase === 'Suspended' ? undefined : { requeueAfterMs: 30_000 };
+    // A Failed Job is recreated when its backoff ends: come back then, not only at the usual 30 s.
+    const nextRetryMs = Math.min(...[...retryAt.values()].map((at) => Math.max(1000, at.getTime() - now().getTime())));
+    if (status.phase === 'Ready' || status.phase === 'Suspended') return retryAt.size ? { requeueAfterMs: nextRetryMs } : undefined;
+    return { requeueAfterMs: Math.min(30_000, nextRetryMs) };
   };
+
+  /**
+   * Creates, keeps, replaces or recreates a create-only Job (see jobs.ts). Returns when a Failed Job
+   * will be recreated, while it waits out its backoff. `waitFor` names a condition that must hold
+   * before a Job is (re)created.
+   */
+  async function ensureJob(cr: HuntMasterPlatform, job: KubeObject, current: KubeObject | undefined, waitFor?: string) {
+    const crObject = cr as unknown as KubeObject;
+    const namespace = cr.metadata.namespace!;
+    const observedJob = observeJob(current as never);
+    if (observedJob?.failed) {
+      // Recorded on every pass while Failed; the recorder folds repeats, so it is logged once.
+      await d.record(
+        crObject,
+        'Warning',
+        'JobFailed',
+        `Job ${job.metadata.name} failed (attempt ${observedJob.attempt})${observedJob.message ? `: ${observedJob.message}` : ''}`,
+      );
+    }
+    const plan = planJob(job, current, now());
+    if (plan.action === 'keep') return undefined;
+    if (plan.action === 'wait') return plan.retryAt;
+    if (waitFor) {
+      d.logger.debug({ job: job.metadata.name, waitFor }, 'job waits');
+      return undefined;
+    }
+    let attempt = 1;
+    if (plan.action === 'replace' || plan.action === 'retry') {
+      attempt = plan.attempt;
+      await d.client.delete(RESOURCES.Job, namespace, job.metadata.name, 'Background').catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+      write('delete', job);
+    }
+    const created =
+      attempt === 1
+        ? job
+        : { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, [ANNOTATIONS.attempt]: String(attempt) } } };
+    try {
+      await d.client.create(created);
+      write('create', created);
+    } catch (err) {
+      // Still being deleted (or created a moment ago): its delete or add event brings us back.
+      if (!isConflict(err)) throw err;
+      return undefined;
+    }
+    if (plan.action !== 'create') {
+      await d.record(crObject, 'Normal', 'JobRecreated', `Recreated Job ${job.metadata.name} (attempt ${attempt}): ${plan.why}`);
+    }
+    return undefined;
+  }
+
+  function withRetry<T extends { name: string } | undefined>(job: T, retryAt: Map<string, Date>): T {
+    const at = job && retryAt.get(job.name);
+    return at ? { ...job, retryAt: at.toISOString().replace(/\.\d{3}Z$/, 'Z') } : job;
+  }
 
   async function prune(cr: HuntMasterPlatform, desired: KubeObject[], keepSecrets: Set<string>): Promise<void> {
     const namespace = cr.metadata.namespace!;
@@ -331,8 +448,7 @@ export function createReconciler(d: ReconcilerDeps) {
   }
 
   async function writeStatus(cr: HuntMasterPlatform, observed: ObservedState) {
-    const now = d.now?.() ?? new Date();
-    const status = computeStatus(cr, observed, { now });
+    const status = computeStatus(cr, observed, { now: now() });
     const previous = (cr as unknown as { status?: Record<string, unknown> }).status ?? {};
     if (firstDifference(status, previous) === undefined && firstDifference(previous, status) === undefined) {
       d.onReadiness(cr.metadata.namespace!, cr.metadata.name, status.phase === 'Ready');
@@ -347,6 +463,11 @@ export function createReconciler(d: ReconcilerDeps) {
       throw err;
     }
     d.onReadiness(cr.metadata.namespace!, cr.metadata.name, status.phase === 'Ready');
+    // The operator's log tells the same story as the Events: each condition change, once.
+    const platform = `${cr.metadata.namespace}/${cr.metadata.name}`;
+    for (const t of conditionTransitions(cr.status?.conditions, status.conditions)) {
+      d.logger[t.level]({ platform, condition: t.type, from: t.from, status: t.status, reason: t.reason }, t.message);
+    }
     const oldPhase = previous.phase as string | undefined;
     if (oldPhase !== status.phase) {
       const ready = status.conditions?.find((c) => c.type === 'Ready');

@@ -44,6 +44,12 @@ function publicUrlEnv(input: BuildInput): V1EnvVar[] {
   ];
 }
 
+/** The first admin, created by the Content Bridge at startup while no admin exists (see the admin Secret). */
+function adminEnv(input: BuildInput): V1EnvVar[] {
+  const { admin } = secretWiring(input);
+  return [secretEnv('ADMIN_USERNAME', admin.username), secretEnv('ADMIN_EMAIL', admin.email), secretEnv('ADMIN_PASSWORD', admin.password)];
+}
+
 function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
   const { container, port } = API_COMPONENTS[key];
   const ours = [
@@ -54,6 +60,7 @@ function apiEnv(input: BuildInput, key: ApiKey): V1EnvVar[] {
     ...dependencyEnv(input),
     ...(key === 'mlServer' ? [{ name: 'CONTENT_BRIDGE_URL', value: apiEndpoint(input, 'contentBridge') }] : []),
     ...(key === 'contentBridge' ? publicUrlEnv(input) : []),
+    ...(key === 'contentBridge' ? adminEnv(input) : []),
   ];
   return mergeEnv(ours, input.spec[key].env);
 }

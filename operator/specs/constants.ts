@@ -25,6 +25,10 @@ export const ANNOTATIONS = {
   generatedSecret: 'huntmaster.academy/generated-secret',
   /** On Jobs: the reconciler creates them once and never patches them (a Job's template is immutable). */
   createOnly: 'huntmaster.academy/create-only',
+  /** On create-only Jobs: hash of the spec they were created with, so a changed one is replaced (see specs/jobs.ts). */
+  specHash: 'huntmaster.academy/spec-hash',
+  /** On create-only Jobs: which attempt this is; a Failed Job is recreated with backoff and the count raised. */
+  attempt: 'huntmaster.academy/attempt',
   /**
    * On data-service StatefulSets: the storage size asked for. A StatefulSet's volumeClaimTemplates
    * are immutable, so a larger size is applied to the PVCs themselves; this records that it was.
@@ -104,6 +108,9 @@ export const POSTGRES = {
   dataDir: '/var/lib/postgresql/data',
   pgdata: '/var/lib/postgresql/data/pgdata',
 } as const;
+
+/** The first admin of a platform whose admin Secret the operator generates (`<cr>-admin`). */
+export const ADMIN = { username: 'admin', email: 'admin@huntmaster.local' } as const;
 
 /** MinIO has no regions; S3 clients still need one. */
 export const MINIO_REGION = 'us-east-1';

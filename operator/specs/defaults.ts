@@ -236,6 +236,7 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     objectStorage: objectStorage(spec.objectStorage, spec.scheduling),
     auth: {
       ...(auth.jwtSecretRef ? { jwtSecretRef: { name: auth.jwtSecretRef.name, key: auth.jwtSecretRef.key ?? d.auth.jwtSecretKey } } : {}),
+      ...(auth.adminSecretRef ? { adminSecretRef: { name: auth.adminSecretRef.name } } : {}),
       accessTokenTTL: auth.accessTokenTTL ?? d.auth.accessTokenTTL,
       issuer: auth.issuer ?? d.auth.issuer,
       audience: auth.audience ?? d.auth.audience,

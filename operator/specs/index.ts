@@ -14,6 +14,7 @@ export * from './postgres.ts';
 export * from './redis.ts';
 export * from './minio.ts';
 export * from './api-deployments.ts';
+export * from './jobs.ts';
 export * from './migrations.ts';
 export * from './backup.ts';
 export * from './pdb.ts';

@@ -2,12 +2,15 @@
  * Database migrations: one Job per platform version, `<cr>-migrate-<version>`, running the Content
  * Bridge image. No ttlSecondsAfterFinished: the reconciler reads the finished Job to set
  * MigrationsComplete, and prunes the Jobs of older versions itself. A Job's template is immutable,
- * so the reconciler creates it once and never patches it.
+ * so the reconciler never patches it: it creates the Job once PostgreSQL is ready, replaces it while
+ * unfinished if its spec changed, and recreates a Failed one with backoff (see jobs.ts). The
+ * migrate CLI itself waits for the database (services/kit/deps/migrate-cli.ts).
  */
 import type { V1Job } from '@kubernetes/client-node';
-import { ANNOTATIONS, MIGRATION_COMMAND, UIDS } from './constants.ts';
+import { MIGRATION_COMMAND, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, mergeEnv } from './env.ts';
+import { createOnlyJob } from './jobs.ts';
 import { childMeta, podTemplateMeta } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume, toResources } from './pod.ts';
 import type { Child } from './types.ts';
@@ -25,13 +28,10 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
     { name: 'OTEL_SERVICE_NAME', value: 'content-bridge-migrations' },
     ...databaseEnv(input),
   ];
-  return {
+  return createOnlyJob({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: childMeta(cr, names.migrationJob(spec.version), 'migrations', {
-      version: spec.version,
-      annotations: { [ANNOTATIONS.createOnly]: 'true' },
-    }),
+    metadata: childMeta(cr, names.migrationJob(spec.version), 'migrations', { version: spec.version }),
     spec: {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
@@ -56,5 +56,5 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
         },
       },
     },
-  };
+  });
 }

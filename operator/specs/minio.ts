@@ -5,12 +5,14 @@
  * Why a Job rather than an init container or the server's own startup: MinIO has no declarative
  * bucket setting, an init container would run before the server is up, and a Job's status tells
  * the reconciler (ObjectStorageReady) whether the bucket exists. The Job's name carries a hash of
- * the bucket name, so renaming the bucket creates a new Job; the Job retries until MinIO answers.
+ * the bucket name, so renaming the bucket creates a new Job; the Job retries until MinIO answers, and
+ * the reconciler replaces it when its spec changes or it failed (see jobs.ts).
  */
 import type { V1ContainerPort, V1Job } from '@kubernetes/client-node';
-import { ANNOTATIONS, PORTS, UIDS } from './constants.ts';
+import { PORTS, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { secretEnv } from './env.ts';
+import { createOnlyJob } from './jobs.ts';
 import { childMeta, podTemplateMeta } from './labels.ts';
 import { containerBase, containerSecurityContext, httpProbe, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
@@ -29,10 +31,10 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
   const secret = names.secrets.minio;
   const K = SECRET_KEYS.objectStorage;
   const version = dataServiceVersion(images.minioClient);
-  return {
+  return createOnlyJob({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: childMeta(cr, names.bucketJob(os.bucket), 'bucketInit', { version, annotations: { [ANNOTATIONS.createOnly]: 'true' } }),
+    metadata: childMeta(cr, names.bucketJob(os.bucket), 'bucketInit', { version }),
     spec: {
       backoffLimit: 10,
       template: {
@@ -45,7 +47,9 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
             {
               ...containerBase(input, 'mc', images.minioClient),
               command: ['mc'],
-              args: ['mb', '--config-dir', '/tmp/.mc', '--ignore-existing', `hma/${os.bucket}`],
+              // --config-dir is a global flag: after the subcommand mc ignores it and tries to create
+              // $HOME/.mc, which is /.mc on the read-only root filesystem.
+              args: ['--config-dir', '/tmp/.mc', 'mb', '--ignore-existing', `hma/${os.bucket}`],
               env: [
                 secretEnv('MINIO_ACCESS_KEY', { name: secret, key: K.accessKey }),
                 secretEnv('MINIO_SECRET_KEY', { name: secret, key: K.secretKey }),
@@ -64,7 +68,7 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
         },
       },
     },
-  };
+  });
 }
 
 export function minioObjects(input: BuildInput): KubeObject[] {

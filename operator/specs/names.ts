@@ -63,6 +63,7 @@ export interface PlatformNames {
     minio: string;
     jwt: string;
     serviceTokens: string;
+    admin: string;
   };
   /** `<cr>-migrate-<version>`: one Job per platform version. */
   migrationJob(version: string): string;
@@ -103,6 +104,7 @@ export function platformNames(cr: Pick<HuntMasterPlatform, 'metadata'>): Platfor
       minio: childName(n, 'minio-credentials'),
       jwt: childName(n, 'jwt'),
       serviceTokens: childName(n, 'service-tokens'),
+      admin: childName(n, 'admin'),
     },
     migrationJob: (version) => childName(n, `migrate-${versionSlug(version)}`),
     bucketJob: (bucket) => childName(n, `minio-bucket-${shortHash(bucket, 6)}`),

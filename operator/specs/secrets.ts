@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { ANNOTATIONS, PORTS, POSTGRES, SERVICE_MODULES, type ServiceModule } from './constants.ts';
+import { ADMIN, ANNOTATIONS, PORTS, POSTGRES, SERVICE_MODULES, type ServiceModule } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
 import { childMeta } from './labels.ts';
 import type { Child, HuntMasterPlatform, KeyRef } from './types.ts';
@@ -35,6 +35,8 @@ export const SECRET_KEYS = {
   redis: { url: 'REDIS_URL', password: 'password' },
   objectStorage: { accessKey: 'accessKey', secretKey: 'secretKey' },
   jwt: { signingKey: 'signing-key' },
+  /** The Content Bridge creates its first admin from these (ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD). */
+  admin: { username: 'username', email: 'email', password: 'password' },
 } as const;
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -76,6 +78,8 @@ export interface SecretWiring {
   s3SecretKey: KeyRef;
   jwtSecret: KeyRef;
   serviceTokens: Record<ServiceModule, KeyRef>;
+  /** The first admin: username is optional in a user-supplied Secret (the Content Bridge defaults it). */
+  admin: { username: KeyRef; email: KeyRef; password: KeyRef };
 }
 
 /** Which Secret and key backs each secret environment variable of the API pods. */
@@ -86,6 +90,7 @@ export function secretWiring(input: BuildInput): SecretWiring {
   const redisSecret = spec.redis.mode === 'external' ? spec.redis.external.secretRef.name : names.secrets.redis;
   const s3Secret = spec.objectStorage.mode === 'external' ? spec.objectStorage.external.secretRef.name : names.secrets.minio;
   const jwt = spec.auth.jwtSecretRef ?? { name: names.secrets.jwt, key: K.jwt.signingKey };
+  const adminSecret = spec.auth.adminSecretRef?.name ?? names.secrets.admin;
   return {
     databaseUrl: { name: pgSecret, key: K.postgres.databaseUrl },
     databaseReadOnlyUrl: {
@@ -101,6 +106,11 @@ export function secretWiring(input: BuildInput): SecretWiring {
       ServiceModule,
       KeyRef
     >,
+    admin: {
+      username: { name: adminSecret, key: K.admin.username, ...(spec.auth.adminSecretRef ? { optional: true } : {}) },
+      email: { name: adminSecret, key: K.admin.email },
+      password: { name: adminSecret, key: K.admin.password },
+    },
   };
 }
 
@@ -119,6 +129,7 @@ export function referencedSecretKeys(cr: HuntMasterPlatform): KeyRef[] {
     w.s3SecretKey,
     w.jwtSecret,
     ...Object.values(w.serviceTokens),
+    ...Object.values(w.admin),
   ];
   const seen = new Map<string, KeyRef>();
   for (const ref of all) seen.set(`${ref.name}\u0000${ref.key}`, ref);
@@ -186,6 +197,13 @@ function generatedSecretPlans(input: BuildInput): SecretPlan[] {
   }
   if (!spec.auth.jwtSecretRef) {
     plans.push({ name: names.secrets.jwt, data: (random) => ({ [K.jwt.signingKey]: randomBase64(random, 48) }) });
+  }
+  if (!spec.auth.adminSecretRef) {
+    // Alphanumeric, 32 characters: well above the Content Bridge's 12-character minimum.
+    plans.push({
+      name: names.secrets.admin,
+      data: (random) => ({ [K.admin.username]: ADMIN.username, [K.admin.email]: ADMIN.email, [K.admin.password]: randomPassword(random) }),
+    });
   }
   plans.push({
     name: names.secrets.serviceTokens,

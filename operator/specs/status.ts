@@ -10,6 +10,7 @@ import { apiEndpoint, type ApiKey } from './api-deployments.ts';
 import type { ImageDefaults } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
 import { SpecError } from './defaults.ts';
+import { jobAttempt } from './jobs.ts';
 import { publicUrls } from './ingress.ts';
 import type { ComponentStatus, Condition, ConditionStatus, HuntMasterPlatform, Phase, PlatformStatus, SkippedNote } from './types.ts';
 
@@ -44,6 +45,10 @@ export interface JobObservation {
   failed: boolean;
   /** The Failed condition's message, if any. */
   message?: string;
+  /** Which attempt the live Job is, 1 when absent (the reconciler recreates a Failed Job and counts up). */
+  attempt?: number;
+  /** When a Failed Job will be recreated (set by the reconciler, which owns the backoff). */
+  retryAt?: string;
 }
 
 /** What the reconciler saw. An absent workload or Job is `undefined`. */
@@ -119,8 +124,18 @@ export function observeJob(j: V1Job | undefined): JobObservation | undefined {
     succeeded: Boolean(cond('Complete')) || (j.status?.succeeded ?? 0) > 0,
     failed: Boolean(failed),
     ...(failed?.message ? { message: failed.message } : {}),
+    attempt: jobAttempt(j as never),
   };
 }
+
+/** "Job x failed (attempt 2): why; retried at t", for the condition messages. */
+function jobFailure(name: string, job: JobObservation, what: string): string {
+  const attempt = ` (attempt ${job.attempt ?? 1})`;
+  const retry = job.retryAt ? `; retried at ${job.retryAt}` : '';
+  return `Job ${name} ${what}${attempt}${job.message ? `: ${job.message}` : ''}${retry}`;
+}
+
+const running = (name: string, job: JobObservation) => `Job ${name} is running${(job.attempt ?? 1) > 1 ? ` (attempt ${job.attempt})` : ''}`;
 
 // ---------------------------------------------------------------------------------------------
 // Conditions.
@@ -274,7 +289,7 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
     const job = observed.bucketJob;
     const jobName = names.bucketJob(os.bucket);
     if (job?.failed) {
-      const msg = `Job ${jobName} could not create bucket ${os.bucket}${job.message ? `: ${job.message}` : ''}`;
+      const msg = jobFailure(jobName, job, `could not create bucket ${os.bucket}`);
       objectStorage = {
         ...objectStorage,
         condition: cond(CONDITIONS.objectStorageReady, false, 'BucketCreationFailed', msg),
@@ -306,10 +321,14 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
       condition: cond(CONDITIONS.migrationsComplete, true, 'MigrationSucceeded', `Migrations for version ${spec.version} are complete`),
     };
   } else if (mj?.failed) {
-    const msg = `Job ${migrationName} failed${mj.message ? `: ${mj.message}` : ''}`;
+    const msg = jobFailure(migrationName, mj, 'failed');
     migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationFailed', msg), hardFailure: msg };
   } else if (mj) {
-    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationRunning', `Job ${migrationName} is running`) };
+    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationRunning', running(migrationName, mj)) };
+  } else if (spec.postgres.mode === 'managed' && postgres.condition.status !== 'True') {
+    // The reconciler creates the Job only once PostgreSQL is ready: migrations never race its start.
+    const msg = `Job ${migrationName} will be created once PostgresReady is True`;
+    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'WaitingForPostgres', msg) };
   } else {
     migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationPending', `Job ${migrationName} does not exist yet`) };
   }
@@ -393,6 +412,7 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
       mlServer: apiEndpoint(input, 'mlServer'),
       ...(Object.keys(publicEndpoints).length ? { public: publicEndpoints } : {}),
     },
+    adminSecret: spec.auth.adminSecretRef?.name ?? names.secrets.admin,
     ...(spec.postgres.backup.enabled ? { backup: { ...observed.backups } } : {}),
     versions: {
       platform: spec.version,

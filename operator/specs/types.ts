@@ -149,6 +149,8 @@ export interface ImagesSpec {
 
 export interface AuthSpec {
   jwtSecretRef?: SecretKeySelector;
+  /** Your own first-admin Secret (keys email, password, optional username); else `<cr>-admin` is generated. */
+  adminSecretRef?: LocalObjectReference;
   accessTokenTTL?: string;
   issuer?: string;
   audience?: string;
@@ -230,6 +232,8 @@ export interface PlatformStatus {
     /** URLs through the Ingress, for the hosts it serves. */
     public?: { contentBridge?: string; mlServer?: string; objectStorage?: string };
   };
+  /** The Secret holding the first admin's email and password (generated `<cr>-admin`, or auth.adminSecretRef). */
+  adminSecret?: string;
   /** With spec.postgres.backup.enabled: when the backup CronJob last ran, and last succeeded. */
   backup?: { lastScheduleTime?: string; lastSuccessfulTime?: string };
   versions?: {
@@ -323,7 +327,13 @@ export interface ResolvedSpec {
   postgres: ResolvedPostgres;
   redis: ResolvedRedis;
   objectStorage: ResolvedObjectStorage;
-  auth: { jwtSecretRef?: Required<SecretKeySelector>; accessTokenTTL: string; issuer: string; audience: string };
+  auth: {
+    jwtSecretRef?: Required<SecretKeySelector>;
+    adminSecretRef?: LocalObjectReference;
+    accessTokenTTL: string;
+    issuer: string;
+    audience: string;
+  };
   ingress: IngressSpec & { enabled: boolean; annotations: Record<string, string> };
   monitoring: {
     serviceMonitor: { enabled: boolean; labels: Record<string, string>; interval: string };

@@ -193,6 +193,7 @@ describe('helm install, upgrade, test and uninstall', () => {
     ]);
     expect(out).toContain(`port-forward service/${platformName}-content-bridge 8090`);
     expect(out).toContain(`port-forward service/${platformName}-ml-server 8010`);
+    expect(out).toContain(`kubectl -n ${ns} get secret ${platformName}-admin -o jsonpath='{.data.password}'`);
     await waitUntil(
       `${platformName} Ready=True`,
       async () => {
@@ -215,7 +216,7 @@ describe('helm install, upgrade, test and uninstall', () => {
     expect(text, 'the chart RBAC refused nothing').not.toMatch(/rest_client_requests_total\{[^}]*code="403"/);
   }, 240_000);
 
-  it('passes helm test, which calls /readyz of both APIs through their Services', async () => {
+  it('passes helm test, a Pod that calls /readyz of both APIs through their Services', async () => {
     for (const [name, port] of [
       [`${platformName}-content-bridge`, 8090],
       [`${platformName}-ml-server`, 8010],
@@ -226,6 +227,8 @@ describe('helm install, upgrade, test and uninstall', () => {
     const out = helmCmd(['test', release, '--namespace', ns, '--timeout', '120s']);
     expect(out).toMatch(/TEST SUITE:\s+hm-huntmaster-test-readyz/);
     expect(out).toMatch(/Phase:\s+Succeeded/);
+    const hook = await client.get(RESOURCES.Pod, ns, 'hm-huntmaster-test-readyz');
+    expect(hook.metadata.annotations?.['helm.sh/hook']).toBe('test'); // kept for helm test --logs
   });
 
   it('rolls the operator when its settings change, and not when nothing changes', async () => {

@@ -314,6 +314,39 @@ describe('with the operator running', () => {
     expect(pvcs.length).toBe(3);
     expect(pvcs.every((p) => !p.metadata.deletionTimestamp)).toBe(true);
   });
+
+  it('keeps the credentials with the retained PVCs through the garbage collector, and a re-created platform adopts them', async () => {
+    // beta is gone (above) and its data directories remember the passwords they were initialised with.
+    const generated = [
+      'beta-admin',
+      'beta-minio-credentials',
+      'beta-postgres-credentials',
+      'beta-redis-credentials',
+      'beta-service-tokens',
+    ];
+    const secrets = () =>
+      Promise.all(generated.map((name) => client.get<KubeObject & { data: Record<string, string> }>(RESOURCES.Secret, ns, name)));
+    await new Promise((r) => setTimeout(r, 3000)); // give the garbage collector a moment to act, as it did on the children
+    const kept = await secrets();
+    expect(kept.map((s) => s.metadata.ownerReferences ?? [])).toEqual(generated.map(() => []));
+
+    const again = await client.create(
+      platform(ns, 'beta', {
+        auth: { jwtSecretRef: { name: 'beta-jwt', key: 'key' } },
+        contentBridge: { replicas: 1 },
+        mlServer: { replicas: 1 },
+      }),
+    );
+    await waitReady('beta');
+    const adopted = await secrets();
+    expect(adopted.map((s) => s.data)).toEqual(kept.map((s) => s.data));
+    for (const s of adopted)
+      expect(
+        s.metadata.ownerReferences?.map((r) => r.uid),
+        s.metadata.name,
+      ).toEqual([again.metadata.uid]);
+    expect((await pvcsOf('beta')).length).toBe(3); // the same claims, bound again
+  });
 });
 
 describe('operator restarts', () => {

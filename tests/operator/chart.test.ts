@@ -313,6 +313,16 @@ describe("the operator with the chart's RBAC", () => {
         )),
       { timeoutMs: 45_000 },
     );
+    // deletionPolicy Retain (the default): the finalizer releases the generated Secrets, a patch of their ownerReferences.
+    await admin.delete(RESOURCES.HuntMasterPlatform, watched, 'scoped');
+    await waitUntil(
+      'the platform finalized',
+      async () => admin.get(RESOURCES.HuntMasterPlatform, watched, 'scoped').then(() => false, isNotFound),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect((await admin.get(RESOURCES.Secret, watched, 'scoped-postgres-credentials')).metadata.ownerReferences ?? []).toEqual([]);
     expect(await forbiddenRequests(op)).toEqual([]);
     const sa = new KubeClient(kc);
     expect(await forbidden(sa.list(RESOURCES.Secret)), 'secrets cluster-wide').toBe(true);

@@ -2,6 +2,7 @@
  * The reconciler against a real kube-apiserver (no controller-manager, so nothing becomes Ready
  * and there is no garbage collector: ownerReferences are asserted, not deletion).
  */
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
 import { KubeApiError } from '../../operator/kube/errors.ts';
@@ -13,6 +14,10 @@ import { adminKubeConfig, installCrd, platform, runOperator } from './support/op
 const ns = 'reconcile-tests';
 let client: KubeClient;
 let operator: Awaited<ReturnType<typeof runOperator>>;
+/** The operator's JSON log lines, as `kubectl logs` would show them. */
+const logLines: Array<Record<string, unknown>> = [];
+const logsAbout = (platform: string) =>
+  logLines.filter((l) => l.platform === `${ns}/${platform}` || l.object === `HuntMasterPlatform/${ns}/${platform}`);
 
 type Platform = KubeObject & {
   status?: {
@@ -50,11 +55,71 @@ async function completeJob(name: string) {
   );
 }
 
+/**
+ * Marks a platform's PostgreSQL StatefulSet ready, standing in for the StatefulSet controller this
+ * tier does not run: the operator creates the migration Job only once PostgresReady.
+ */
+async function readyPostgres(platformName: string) {
+  const name = `${platformName}-postgres`;
+  await waitUntil(
+    `StatefulSet ${name} created`,
+    async () => (await client.get(RESOURCES.StatefulSet, ns, name).catch(() => undefined)) !== undefined,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const sts = await client.get(RESOURCES.StatefulSet, ns, name);
+  await client.mergePatch(
+    RESOURCES.StatefulSet,
+    ns,
+    name,
+    {
+      status: {
+        observedGeneration: sts.metadata.generation,
+        replicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        currentReplicas: 1,
+        updatedReplicas: 1,
+      },
+    },
+    'status',
+  );
+}
+
+/** Marks a Job Failed as the Job controller does once its backoff limit is reached. */
+async function failJob(name: string) {
+  const now = new Date().toISOString();
+  const failed = {
+    status: 'True',
+    reason: 'BackoffLimitExceeded',
+    message: 'Job has reached the specified backoff limit',
+    lastTransitionTime: now,
+  };
+  await client.mergePatch(
+    RESOURCES.Job,
+    ns,
+    name,
+    {
+      status: {
+        startTime: now,
+        failed: 4,
+        conditions: [
+          { type: 'FailureTarget', ...failed },
+          { type: 'Failed', ...failed },
+        ],
+      },
+    },
+    'status',
+  );
+}
+
 beforeAll(async () => {
   client = new KubeClient(adminKubeConfig());
   await installCrd(client);
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  operator = await runOperator([ns]);
+  const capture = { write: (line: string) => void logLines.push(JSON.parse(line)) };
+  operator = await runOperator([ns], { logger: pino({ level: 'info' }, capture) });
 });
 afterAll(() => operator?.stop());
 
@@ -134,6 +199,7 @@ describe('a minimal platform', () => {
   beforeAll(async () => {
     const created = await client.create(platform(ns, 'demo'));
     uid = created.metadata.uid!;
+    await readyPostgres('demo');
     await waitUntil(
       'migration Job created',
       async () => (await owned('Job', uid)).some((j) => j.metadata.name.startsWith('demo-migrate-')),
@@ -197,6 +263,7 @@ describe('a minimal platform', () => {
   it('generates its Secrets once and never rewrites them', async () => {
     const before = Object.fromEntries((await owned('Secret', uid)).map((s) => [s.metadata.name, (s as { data?: unknown }).data]));
     expect(Object.keys(before).sort()).toEqual([
+      'demo-admin',
       'demo-jwt',
       'demo-minio-credentials',
       'demo-postgres-credentials',
@@ -207,6 +274,27 @@ describe('a minimal platform', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const after = Object.fromEntries((await owned('Secret', uid)).map((s) => [s.metadata.name, (s as { data?: unknown }).data]));
     expect(after).toEqual(before);
+  });
+
+  it('gives the Content Bridge its first admin from <cr>-admin, and names that Secret in status', async () => {
+    type Deployment = KubeObject & {
+      spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; valueFrom?: unknown }> }> } } };
+    };
+    const env = (await client.get<Deployment>(RESOURCES.Deployment, ns, 'demo-content-bridge')).spec.template.spec.containers[0]!.env;
+    const ref = (name: string) => env.find((e) => e.name === name)?.valueFrom;
+    expect(ref('ADMIN_EMAIL')).toEqual({ secretKeyRef: { name: 'demo-admin', key: 'email' } });
+    expect(ref('ADMIN_PASSWORD')).toEqual({ secretKeyRef: { name: 'demo-admin', key: 'password' } });
+    const admin = await client.get<KubeObject & { data: Record<string, string> }>(RESOURCES.Secret, ns, 'demo-admin');
+    const decoded = (key: string) => Buffer.from(admin.data[key]!, 'base64').toString();
+    expect(decoded('email')).toBe('admin@huntmaster.local');
+    expect(decoded('password')).toMatch(/^[A-Za-z0-9]{32}$/);
+    await waitUntil(
+      'status.adminSecret',
+      async () => ((await getPlatform('demo')).status as { adminSecret?: string })?.adminSecret === 'demo-admin',
+      {
+        timeoutMs: 20_000,
+      },
+    );
   });
 
   it('makes zero writes when reconciling an unchanged platform', async () => {
@@ -287,9 +375,31 @@ describe('write discipline', () => {
 });
 
 describe('migrations', () => {
-  it('a failed migration Job shows in the conditions and blocks the API roll-out to that version', async () => {
+  it('waits for PostgresReady before creating the migration Job, and says so', async () => {
+    const { metadata } = await client.create(platform(ns, 'early', { version: '1.0.0' }));
+    await waitUntil(
+      'MigrationsComplete=False/WaitingForPostgres',
+      async () =>
+        (await getPlatform('early')).status?.conditions?.some(
+          (c) => c.type === 'MigrationsComplete' && c.reason === 'WaitingForPostgres',
+        ) === true,
+      { timeoutMs: 20_000 },
+    );
+    expect((await owned('Job', metadata.uid!)).map((j) => j.metadata.name)).not.toContain('early-migrate-1-0-0');
+    await readyPostgres('early');
+    await waitUntil(
+      'migration Job created once PostgreSQL is ready',
+      async () => (await owned('Job', metadata.uid!)).some((j) => j.metadata.name === 'early-migrate-1-0-0'),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+  });
+
+  it('a failed migration Job shows in the conditions, blocks the API roll-out, and is recreated with backoff until it succeeds', async () => {
     const created = await client.create(platform(ns, 'migrating', { version: '1.0.0' }));
     const uid = created.metadata.uid!;
+    await readyPostgres('migrating');
     await waitUntil(
       '1.0.0 migration Job',
       async () => (await owned('Job', uid)).some((j) => j.metadata.name === 'migrating-migrate-1-0-0'),
@@ -307,35 +417,8 @@ describe('migrations', () => {
         timeoutMs: 30_000,
       },
     );
-    const now = new Date().toISOString();
-    await client.mergePatch(
-      RESOURCES.Job,
-      ns,
-      'migrating-migrate-1-1-0',
-      {
-        status: {
-          startTime: now,
-          failed: 4,
-          conditions: [
-            {
-              type: 'FailureTarget',
-              status: 'True',
-              reason: 'BackoffLimitExceeded',
-              message: 'Job has reached the specified backoff limit',
-              lastTransitionTime: now,
-            },
-            {
-              type: 'Failed',
-              status: 'True',
-              reason: 'BackoffLimitExceeded',
-              message: 'Job has reached the specified backoff limit',
-              lastTransitionTime: now,
-            },
-          ],
-        },
-      },
-      'status',
-    );
+    const firstAttempt = (await client.get(RESOURCES.Job, ns, 'migrating-migrate-1-1-0')).metadata.uid;
+    await failJob('migrating-migrate-1-1-0');
     await waitUntil(
       'MigrationsComplete=False',
       async () =>
@@ -343,6 +426,11 @@ describe('migrations', () => {
           (c) => c.type === 'MigrationsComplete' && c.status === 'False' && /backoff limit/i.test(c.message),
         ) === true,
       { timeoutMs: 20_000 },
+    );
+    const migrationCondition = async () =>
+      (await getPlatform('migrating')).status!.conditions!.find((c) => c.type === 'MigrationsComplete')!;
+    expect((await migrationCondition()).message).toMatch(
+      /^Job migrating-migrate-1-1-0 failed \(attempt 1\): .*; retried at \d{4}-\d\d-\d\dT/,
     );
     const image = async (name: string) =>
       (
@@ -355,6 +443,56 @@ describe('migrations', () => {
     expect(await image('migrating-content-bridge')).toMatch(/:1\.0\.0$/);
     expect(await image('migrating-ml-server')).toMatch(/:1\.0\.0$/);
     expect((await getPlatform('migrating')).status?.phase).toBe('Degraded');
+
+    // Not terminal: after its 10 s backoff the operator recreates the Job as attempt 2 (no kubectl delete job).
+    await waitUntil(
+      'attempt 2 created',
+      async () => {
+        const job = await client.get(RESOURCES.Job, ns, 'migrating-migrate-1-1-0').catch(() => undefined);
+        return job !== undefined && job.metadata.uid !== firstAttempt && job.metadata.annotations?.['huntmaster.academy/attempt'] === '2';
+      },
+      { timeoutMs: 30_000 },
+    );
+    await waitUntil('the condition counts the attempt', async () => /is running \(attempt 2\)/.test((await migrationCondition()).message), {
+      timeoutMs: 20_000,
+    });
+    await completeJob('migrating-migrate-1-1-0');
+    await waitUntil('APIs roll to 1.1.0', async () => /:1\.1\.0$/.test(await image('migrating-content-bridge')), { timeoutMs: 30_000 });
+    expect((await migrationCondition()).status).toBe('True');
+
+    // The log tells each transition once, however many reconciles saw the failure.
+    const lines = logsAbout('migrating');
+    expect(lines.filter((l) => l.condition === 'MigrationsComplete' && l.reason === 'MigrationFailed')).toHaveLength(1);
+    expect(lines.filter((l) => l.event === 'JobFailed')).toHaveLength(1);
+    expect(lines.filter((l) => l.event === 'JobRecreated')).toHaveLength(1);
+    expect(lines.find((l) => l.condition === 'MigrationsComplete' && l.reason === 'MigrationFailed')).toMatchObject({
+      level: 40,
+      status: 'False',
+    });
+  }, 90_000);
+});
+
+describe('create-only Jobs', () => {
+  it('replaces an unfinished Job whose spec changed (the bucket Job of an older operator), keeping its name', async () => {
+    const { metadata } = await client.create(platform(ns, 'bucket'));
+    const bucketJob = async () =>
+      (await owned('Job', metadata.uid!)).find((j) => j.metadata.name.startsWith('bucket-minio-bucket-')) as any;
+    await waitUntil('bucket Job created', async () => (await bucketJob()) !== undefined, { timeoutMs: 30_000 });
+    const before = await bucketJob();
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'bucket', {
+      spec: { images: { minioClient: 'quay.io/minio/mc:RELEASE.2025-09-01T00-00-00Z' } },
+    });
+    await waitUntil(
+      'bucket Job replaced',
+      async () => {
+        const job = await bucketJob();
+        return (
+          job && job.metadata.uid !== before.metadata.uid && job.spec.template.spec.containers[0].image.endsWith('2025-09-01T00-00-00Z')
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect((await bucketJob()).metadata.name).toBe(before.metadata.name);
   });
 });
 
@@ -365,6 +503,7 @@ describe('autoscaling', () => {
 
   it('hands the replica count to the autoscaler without a dip, never fights it, and takes it back when switched off', async () => {
     const { metadata } = await client.create(platform(ns, 'scaled', { contentBridge: { replicas: 4 } }));
+    await readyPostgres('scaled');
     await waitUntil(
       'migration Job created',
       async () => (await owned('Job', metadata.uid!)).some((j) => j.metadata.name.startsWith('scaled-migrate-')),
@@ -540,6 +679,14 @@ describe('problems the schema cannot catch', () => {
     const status = (await getPlatform('bad-affinity')).status!;
     expect(status.phase).toBe('Degraded');
     expect((await readyOf('bad-affinity'))!.message).toMatch(/nodeSelectorTerms.*must have at least one node selector term/);
+    // The operator's log says it too: the refusal once, however many passes retried it.
+    const refusals = () => logsAbout('bad-affinity').filter((l) => l.event === 'ApplyRefused');
+    await waitUntil('refusal logged', async () => refusals().length > 0, { timeoutMs: 10_000 });
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]).toMatchObject({
+      level: 40,
+      msg: expect.stringContaining('StatefulSet bad-affinity-postgres refused by the API server'),
+    });
     // Everything else was still applied.
     const uid = (await getPlatform('bad-affinity')).metadata.uid!;
     expect((await owned('StatefulSet', uid)).map((o) => o.metadata.name).sort()).toEqual(['bad-affinity-minio', 'bad-affinity-redis']);
@@ -583,6 +730,51 @@ describe('problems the schema cannot catch', () => {
       async () => /unreachable/.test((await getPlatform('bad-s3')).status?.conditions?.find((c) => c.type === 'Ready')?.message ?? ''),
       { timeoutMs: 20_000 },
     );
+  });
+});
+
+describe('deletionPolicy Retain keeps the credentials with the volumes', () => {
+  type Secret = KubeObject & { data: Record<string, string> };
+  const generated = [
+    'phoenix-admin',
+    'phoenix-jwt',
+    'phoenix-minio-credentials',
+    'phoenix-postgres-credentials',
+    'phoenix-redis-credentials',
+    'phoenix-service-tokens',
+  ];
+  const secrets = async () => Promise.all(generated.map((name) => client.get<Secret>(RESOURCES.Secret, ns, name)));
+
+  it('releases the generated Secrets when the platform goes, and a platform of the same name adopts them unchanged', async () => {
+    const first = await client.create(platform(ns, 'phoenix'));
+    await waitUntil('Secrets generated', async () => (await owned('Secret', first.metadata.uid!)).length === generated.length, {
+      timeoutMs: 30_000,
+    });
+    const data = (await secrets()).map((s) => s.data);
+
+    await client.delete(RESOURCES.HuntMasterPlatform, ns, 'phoenix');
+    await waitUntil(
+      'finalized',
+      async () =>
+        getPlatform('phoenix').then(
+          () => false,
+          (err) => err instanceof KubeApiError && err.status === 404,
+        ),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    // No garbage collector runs in this tier: what proves the Secrets survive one is that nothing owns them.
+    for (const s of await secrets()) expect(s.metadata.ownerReferences ?? [], s.metadata.name).toEqual([]);
+
+    const second = await client.create(platform(ns, 'phoenix'));
+    await waitUntil('Secrets adopted', async () => (await owned('Secret', second.metadata.uid!)).length === generated.length, {
+      timeoutMs: 30_000,
+    });
+    expect((await secrets()).map((s) => s.data)).toEqual(data);
+    const events = await client.list(RESOURCES.Event, ns, { fieldSelector: 'involvedObject.name=phoenix' });
+    const reasons = events.items.map((e) => (e as unknown as { reason: string }).reason);
+    expect(reasons).toEqual(expect.arrayContaining(['SecretsRetained', 'SecretAdopted']));
   });
 });
 

@@ -51,6 +51,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/* Name of the operator's Deployment, ServiceAccount (unless overridden) and RBAC objects. */}}
+{{- /* Namespace of the chart's HuntMasterPlatform: platform.namespace, else the release namespace. */ -}}
+{{- define "huntmaster.platformNamespace" -}}
+{{- .Values.platform.namespace | default .Release.Namespace }}
+{{- end }}
+
 {{- define "huntmaster.operatorName" -}}
 {{- printf "%s-operator" (include "huntmaster.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -94,7 +99,9 @@ What the operator does, derived from operator/ (runtime.ts, reconcile/, controll
   huntmasterplatforms/finalizers: update lets it set blockOwnerDeletion on its children's ownerReferences
   where the OwnerReferencesPermissionEnforcement admission plugin is on.
 - Secrets: informer over every Secret (referenced ones roll the pods); generated ones are read (get)
-  before being created once (create); owned ones no longer wanted are pruned (delete).
+  before being created once (create); owned ones no longer wanted are pruned (delete); under
+  deletionPolicy Retain the finalizer releases the generated ones and a new platform of the same
+  name adopts them, by rewriting their ownerReferences only (patch).
 - ConfigMaps, Services, Deployments, StatefulSets, PodDisruptionBudgets, NetworkPolicies: informer
   (list, watch), server-side apply (patch; create when the object is new), pruning (delete).
 - Jobs: informer (list, watch), created once and never patched (create), pruned (delete).
@@ -116,7 +123,7 @@ Discovery (GET /apis/monitoring.coreos.com/v1) is open to every authenticated us
   verbs: [update]
 - apiGroups: ['']
   resources: [secrets]
-  verbs: [get, list, watch, create, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: ['']
   resources: [configmaps, services]
   verbs: [list, watch, create, patch, delete]

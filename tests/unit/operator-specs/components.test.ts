@@ -203,6 +203,23 @@ describe('migrations', () => {
   });
 });
 
+describe('create-only Jobs record the hash of their spec, so the reconciler can replace a changed one', () => {
+  const jobs = (spec: PlatformSpec): any[] => build(spec).objects.filter((o) => o.kind === 'Job');
+  const hashes = (spec: PlatformSpec): Record<string, string> =>
+    Object.fromEntries(jobs(spec).map((j) => [j.metadata.name, j.metadata.annotations[ANNOTATIONS.specHash]]));
+
+  it('the same spec gives the same hash; a change to what a Job runs gives another, for that Job only', () => {
+    const before = hashes({});
+    expect(Object.values(before).every((h) => /^[0-9a-f]{16}$/.test(h))).toBe(true);
+    expect(hashes({})).toEqual(before);
+    const after = hashes({ images: { minioClient: 'quay.io/minio/mc:RELEASE.2025-09-01T00-00-00Z' } });
+    const bucketJob = Object.keys(before).find((n) => n.startsWith('demo-minio-bucket-'))!;
+    const migrationJob = Object.keys(before).find((n) => n.startsWith('demo-migrate-'))!;
+    expect(after[bucketJob]).not.toBe(before[bucketJob]);
+    expect(after[migrationJob]).toBe(before[migrationJob]);
+  });
+});
+
 describe('scheduling', () => {
   const dedicated = { key: 'dedicated', operator: 'Equal', value: 'data', effect: 'NoSchedule' } as const;
   const spec: PlatformSpec = {
@@ -307,6 +324,14 @@ describe('managed data services', () => {
     expect(find(objects, 'Service', 'demo-minio').spec.ports.map((p: any) => p.port)).toEqual([9000, 9001]);
     const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('demo-minio-bucket-')) as any;
     expect(job.spec.template.spec.containers[0].args).toContain('hma/huntmaster-storage');
+    // mc honours --config-dir only before the subcommand; after it, mc tries $HOME/.mc on a read-only /.
+    expect(job.spec.template.spec.containers[0].args).toEqual([
+      '--config-dir',
+      '/tmp/.mc',
+      'mb',
+      '--ignore-existing',
+      'hma/huntmaster-storage',
+    ]);
     const renamed = ids(build({ objectStorage: { bucket: 'other-bucket' } }).objects).find((id) => id.startsWith('Job/demo-minio-bucket-'));
     expect(renamed).not.toBe(`Job/${job.metadata.name}`);
   });
@@ -340,8 +365,22 @@ describe('API Deployments', () => {
     // PUBLIC_BASE_URL is also ours (from the Ingress host): the user's value takes its place.
     expect(env.filter((n: string) => n === 'PUBLIC_BASE_URL')).toHaveLength(1);
     expect(envOf(cb).PUBLIC_BASE_URL).toBe('https://www.academy.example.com');
-    expect(env.slice(-2)).toEqual(['LOG_LEVEL', 'ADMIN_PASSWORD']);
+    // ADMIN_PASSWORD is ours too (from the admin Secret): the user's reference replaces it in place.
+    expect(env.filter((n: string) => n === 'ADMIN_PASSWORD')).toHaveLength(1);
+    expect(envOf(cb).ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'academy-admin', key: 'password' } });
+    expect(env.slice(-1)).toEqual(['LOG_LEVEL']);
     expect(envOf(ml).LOG_LEVEL).toBe('info');
+  });
+
+  it('the Content Bridge creates its first admin from the admin Secret; the ML Server never sees it', () => {
+    const env = envOf(find(build({}).objects, 'Deployment', 'demo-content-bridge'));
+    expect(env.ADMIN_USERNAME).toEqual({ secretKeyRef: { name: 'demo-admin', key: 'username' } });
+    expect(env.ADMIN_EMAIL).toEqual({ secretKeyRef: { name: 'demo-admin', key: 'email' } });
+    expect(env.ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'demo-admin', key: 'password' } });
+    const mine = envOf(find(build({ auth: { adminSecretRef: { name: 'mine' } } }).objects, 'Deployment', 'demo-content-bridge'));
+    expect(mine.ADMIN_USERNAME).toEqual({ secretKeyRef: { name: 'mine', key: 'username', optional: true } });
+    expect(mine.ADMIN_EMAIL).toEqual({ secretKeyRef: { name: 'mine', key: 'email' } });
+    expect(Object.keys(envOf(find(build({}).objects, 'Deployment', 'demo-ml-server'))).filter((n) => n.startsWith('ADMIN_'))).toEqual([]);
   });
 
   it('the ML Server knows the Content Bridge URL; JWT TTL is in seconds', () => {

@@ -94,7 +94,7 @@ export const fullSpec: PlatformSpec = {
 };
 export const fullCr = platform(fullSpec, 'academy', 'hunting-prod');
 
-/** All three data services and the JWT secret supplied by the user. */
+/** All three data services, the JWT secret and the first admin supplied by the user. */
 export const externalSpec: PlatformSpec = {
   postgres: { mode: 'external', external: { secretRef: { name: 'academy-db' } } },
   redis: { mode: 'external', external: { secretRef: { name: 'academy-redis' } } },
@@ -103,7 +103,7 @@ export const externalSpec: PlatformSpec = {
     bucket: 'academy-media',
     external: { endpoint: 'https://s3.eu-central-1.amazonaws.com', region: 'eu-central-1', secretRef: { name: 'academy-s3' } },
   },
-  auth: { jwtSecretRef: { name: 'academy-jwt', key: 'hmac' } },
+  auth: { jwtSecretRef: { name: 'academy-jwt', key: 'hmac' }, adminSecretRef: { name: 'academy-admin-account' } },
 };
 export const externalCr = platform(externalSpec, 'academy', 'hunting-prod');
 

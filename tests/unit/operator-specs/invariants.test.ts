@@ -147,6 +147,7 @@ describe.each(scenarios)('every object of the %s CR', (_label, cr) => {
         spec.redis?.external?.secretRef.name,
         spec.objectStorage?.external?.secretRef.name,
         spec.auth?.jwtSecretRef?.name,
+        spec.auth?.adminSecretRef?.name,
         ...[...(spec.contentBridge?.env ?? []), ...(spec.mlServer?.env ?? [])].map((e) => e.valueFrom?.secretKeyRef?.name),
       ].filter((n): n is string => Boolean(n)),
     );

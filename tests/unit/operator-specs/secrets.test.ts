@@ -51,12 +51,38 @@ describe('generated Secrets', () => {
   it('skip whatever the user supplies', () => {
     expect(generatedSecretNames(externalCr)).toEqual(['academy-service-tokens']);
     expect(generatedSecretNames(platform({ auth: { jwtSecretRef: { name: 'mine' } } }))).not.toContain('demo-jwt');
+    expect(generatedSecretNames(platform({ auth: { adminSecretRef: { name: 'mine' } } }))).not.toContain('demo-admin');
     expect(generatedSecretNames(minimalCr)).toEqual([
       'demo-postgres-credentials',
       'demo-redis-credentials',
       'demo-minio-credentials',
       'demo-jwt',
+      'demo-admin',
       'demo-service-tokens',
+    ]);
+  });
+});
+
+describe('the first admin', () => {
+  it('gets a generated <cr>-admin Secret: username, an email the Content Bridge accepts, and a 32-character password', () => {
+    const admin = byName().get('demo-admin')!;
+    expect(admin[SECRET_KEYS.admin.username]).toBe('admin');
+    expect(admin[SECRET_KEYS.admin.email]).toMatch(/^[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/);
+    expect(admin[SECRET_KEYS.admin.password]).toMatch(/^[A-Za-z0-9]{32}$/);
+  });
+
+  it('reaches the Content Bridge (and only it) from the generated Secret, or from auth.adminSecretRef', () => {
+    const refs = (cr = minimalCr) => referencedSecretKeys(cr).filter((r) => /admin/.test(r.name));
+    expect(refs()).toEqual([
+      { name: 'demo-admin', key: 'email' },
+      { name: 'demo-admin', key: 'password' },
+      { name: 'demo-admin', key: 'username' },
+    ]);
+    // A user's Secret may leave out username: the Content Bridge then uses its default, admin.
+    expect(refs(platform({ auth: { adminSecretRef: { name: 'mine-admin' } } }))).toEqual([
+      { name: 'mine-admin', key: 'email' },
+      { name: 'mine-admin', key: 'password' },
+      { name: 'mine-admin', key: 'username', optional: true },
     ]);
   });
 });
@@ -87,6 +113,9 @@ describe('referencedSecretKeys', () => {
   it("lists the user's Secrets in external mode, with the read-only URL optional", () => {
     const refs = referencedSecretKeys(externalCr);
     expect(refs).toEqual([
+      { name: 'academy-admin-account', key: 'email' },
+      { name: 'academy-admin-account', key: 'password' },
+      { name: 'academy-admin-account', key: 'username', optional: true },
       { name: 'academy-db', key: 'DATABASE_READ_ONLY_URL', optional: true },
       { name: 'academy-db', key: 'DATABASE_URL' },
       { name: 'academy-jwt', key: 'hmac' },

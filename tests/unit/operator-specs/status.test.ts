@@ -158,6 +158,34 @@ describe('computeStatus', () => {
     expect(condition(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'Stalled' });
   });
 
+  it('a failed migration that will be retried says which attempt failed and when the next one starts', () => {
+    const failed = { name: 'demo-migrate-0-1-0', succeeded: false, failed: true, message: 'BackoffLimitExceeded', attempt: 2 };
+    const s = computeStatus(minimalCr, { ...healthy, migrationJob: { ...failed, retryAt: '2026-03-01T12:00:40Z' } }, { now: T0 });
+    expect(condition(s, 'MigrationsComplete')).toMatchObject({
+      status: 'False',
+      reason: 'MigrationFailed',
+      message: 'Job demo-migrate-0-1-0 failed (attempt 2): BackoffLimitExceeded; retried at 2026-03-01T12:00:40Z',
+    });
+    const rerun = computeStatus(minimalCr, { ...healthy, migrationJob: { ...failed, failed: false, attempt: 3 } }, { now: T0 });
+    expect(condition(rerun, 'MigrationsComplete')).toMatchObject({
+      reason: 'MigrationRunning',
+      message: 'Job demo-migrate-0-1-0 is running (attempt 3)',
+    });
+  });
+
+  it('migrations wait for the managed PostgreSQL to be ready, and say so', () => {
+    const { migrationJob: _none, ...noJob } = healthy;
+    const s = computeStatus(minimalCr, { ...noJob, postgres: { ...ready(1), readyReplicas: 0 } }, { now: T0 });
+    expect(condition(s, 'MigrationsComplete')).toMatchObject({ status: 'False', reason: 'WaitingForPostgres' });
+    expect(condition(s, 'MigrationsComplete').message).toContain('PostgresReady');
+    expect(condition(computeStatus(minimalCr, noJob, { now: T0 }), 'MigrationsComplete').reason).toBe('MigrationPending');
+  });
+
+  it("names the Secret holding the first admin, generated or the user's", () => {
+    expect(computeStatus(minimalCr, healthy, { now: T0 }).adminSecret).toBe('demo-admin');
+    expect(computeStatus(platform({ auth: { adminSecretRef: { name: 'mine' } } }), healthy, { now: T0 }).adminSecret).toBe('mine');
+  });
+
   it('remembers a completed migration after its Job was pruned', () => {
     const first = computeStatus(minimalCr, healthy, { now: T0 });
     const { migrationJob: _gone, ...withoutJob } = healthy;
@@ -258,12 +286,13 @@ describe('observations from live objects', () => {
       name: 'j',
       succeeded: true,
       failed: false,
+      attempt: 1,
     });
     expect(
       observeJob({
-        metadata: { name: 'j' },
+        metadata: { name: 'j', annotations: { 'huntmaster.academy/attempt': '3' } },
         status: { conditions: [{ type: 'Failed', status: 'True', message: 'DeadlineExceeded', lastTransitionTime: now }] } as any,
       }),
-    ).toEqual({ name: 'j', succeeded: false, failed: true, message: 'DeadlineExceeded' });
+    ).toEqual({ name: 'j', succeeded: false, failed: true, message: 'DeadlineExceeded', attempt: 3 });
   });
 });

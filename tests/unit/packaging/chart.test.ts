@@ -236,7 +236,7 @@ describe('RBAC', () => {
     { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms'], verbs: ['list', 'watch', 'patch'] },
     { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms/status'], verbs: ['patch'] },
     { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms/finalizers'], verbs: ['update'] },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
     { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
@@ -382,10 +382,13 @@ describe('the platform and helm test', () => {
     expect(one(render({ set: ['platform.enabled=true'] }), 'HuntMasterPlatform').spec).toEqual({});
   });
 
-  it('has a helm test hook that calls /readyz on both APIs of the platform', () => {
-    const job = one(render({ set: ['platform.enabled=true', 'platform.name=demo'] }), 'Job');
-    expect(job.metadata.annotations['helm.sh/hook']).toBe('test');
-    const c = job.spec.template.spec.containers[0];
+  it('has a helm test hook, a Pod (so helm test --logs works), that calls /readyz on both APIs of the platform', () => {
+    const pod = one(render({ set: ['platform.enabled=true', 'platform.name=demo'] }), 'Pod');
+    expect(pod.metadata.annotations['helm.sh/hook']).toBe('test');
+    // Kept after success, so helm test --logs can still read it; replaced on the next run.
+    expect(pod.metadata.annotations['helm.sh/hook-delete-policy']).toBe('before-hook-creation');
+    expect(pod.spec.restartPolicy).toBe('Never');
+    const c = pod.spec.containers[0];
     expect(c.image).toBe('ghcr.io/huntmaster-academy/content-bridge:0.1.0');
     expect(c.command.slice(0, 3)).toEqual(['node', '--input-type=module', '-e']);
     expect(c.env[0].value.split(' ')).toEqual([
@@ -393,6 +396,23 @@ describe('the platform and helm test', () => {
       'http://demo-ml-server.huntmaster-system.svc:8010/readyz',
     ]);
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(find(render({ set: ['tests.enabled=false'] }), 'Job')).toEqual([]);
+    expect(find(render({ set: ['platform.enabled=true', 'tests.enabled=false'] }), 'Pod')).toEqual([]);
+    expect(find(render({ set: ['platform.enabled=true'] }), 'Job')).toEqual([]);
+  });
+
+  it("tests the platform's namespace, not the release's, and renders nothing when there is no platform to test", () => {
+    expect(find(render(), 'Pod')).toEqual([]);
+    // The chart's platform in a namespace of its own: the CR and the test go there.
+    const objects = render({ set: ['platform.enabled=true', 'platform.namespace=academy'] });
+    expect(one(objects, 'HuntMasterPlatform').metadata.namespace).toBe('academy');
+    const pod = one(objects, 'Pod');
+    expect(pod.metadata.namespace).toBe('academy');
+    expect(pod.spec.containers[0].env[0].value).toBe(
+      'http://huntmaster-content-bridge.academy.svc:8090/readyz http://huntmaster-ml-server.academy.svc:8010/readyz',
+    );
+    // A platform created with kubectl, as the README does: named by tests.platformName and tests.platformNamespace.
+    const readme = one(render({ set: ['tests.platformName=huntmaster', 'tests.platformNamespace=academy'] }), 'Pod');
+    expect(readme.metadata.namespace).toBe('academy');
+    expect(readme.spec.containers[0].env[0].value).toContain('http://huntmaster-content-bridge.academy.svc:8090/readyz');
   });
 });

@@ -61,8 +61,8 @@ export function spawnManaged(name: string, command: string, args: string[], opts
   }
   if (hasSetpriv()) {
     const userArgs = opts.user ? ['--reuid', opts.user, '--regid', opts.user, '--init-groups'] : [];
-    cmd = 'setpriv';
     argv = [...userArgs, '--pdeathsig', 'KILL', '--', cmd, ...argv];
+    cmd = 'setpriv';
   } else if (opts.user) {
     argv = ['-u', opts.user, '--', cmd, ...argv];
     cmd = 'runuser';

@@ -102,6 +102,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       timeoutMs: 30_000,
       process: containerd,
     }).then(() => importImages(paths, archives));
+    imported.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     // The API server's /readyz includes its etcd check.
     await waitUntil('kube-apiserver', async () => etcd.child.exitCode === null && (await request('/readyz')).status === 200, {
       timeoutMs: 90_000,

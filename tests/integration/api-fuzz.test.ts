@@ -47,8 +47,11 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const CURRICULUM_TOKEN = 'fuzz-curriculum-token-0123456789abcdef';
 const USERS_TOKEN = 'fuzz-users-token-0123456789abcdef0123';
 const SSO_SECRET = 'fuzz-sso-shared-secret-0123456789abcdef';
-/** Written on every webhook call, refused ones included: the audit trail is the point of that table. */
-const WRITTEN_WHEN_REFUSED = new Set(['integrations.audit_log']);
+/**
+ * Tables written for refused requests by design: the webhook audit trail records every call, and the
+ * ML Server's request counters and sampled log count failed predictions too (flushed in the background).
+ */
+const WRITTEN_WHEN_REFUSED = new Set(['integrations.audit_log', 'ml.prediction_counts', 'ml.predictions']);
 
 type Service = 'content-bridge' | 'ml-server';
 type Caller =
@@ -382,7 +385,9 @@ async function send(baseUrl: string, req: FuzzRequest): Promise<Answer> {
     res = await fetch(`${baseUrl}${req.url}`, { method: req.method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
     const name = (err as Error).name;
-    throw new Error(name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : `request failed: ${(err as Error).message}`);
+    throw new Error(name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : `request failed: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
 }

@@ -290,9 +290,17 @@ const MUTATION_DEPTH = 6;
 /** Every [container, key] of a JSON value down to MUTATION_DEPTH, depth first, so a mutation can address any field. */
 function slots(value: unknown, out: Array<[Record<string, unknown> | unknown[], string | number]> = [], depth = 0) {
   if (depth >= MUTATION_DEPTH) return out;
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([value, i]), slots(v, out, depth + 1)));
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) (out.push([value as Record<string, unknown>, k]), slots(v, out, depth + 1));
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      out.push([value, i]);
+      slots(v, out, depth + 1);
+    });
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push([value as Record<string, unknown>, k]);
+      slots(v, out, depth + 1);
+    }
+  }
   return out;
 }
 
@@ -391,13 +399,11 @@ export function jsonBody(schema: JsonSchema, fixtures: Fixtures, vocabulary: str
     { weight: 4, arbitrary: valid.map((v) => ({ label: 'schema', contentType: 'application/json', text: jsonText(v) })) },
     {
       weight: 8,
-      arbitrary: fc
-        .tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 3 }))
-        .map(([v, ms]) => ({
-          label: `mutated ${ms.map((m) => m.kind).join('+')}`,
-          contentType: 'application/json',
-          text: jsonText(applyMutations(v, ms)),
-        })),
+      arbitrary: fc.tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([v, ms]) => ({
+        label: `mutated ${ms.map((m) => m.kind).join('+')}`,
+        contentType: 'application/json',
+        text: jsonText(applyMutations(v, ms)),
+      })),
     },
     { weight: 1, arbitrary: wrongValue.map((v) => ({ label: 'wrong root', contentType: 'application/json', text: jsonText(v) })) },
     {

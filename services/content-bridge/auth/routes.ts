@@ -4,12 +4,25 @@ import { z } from 'zod';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
 import { signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
 import { bearerToken } from '../../kit/auth/authenticate.ts';
-import { problem } from '../../kit/http/problem.ts';
+import { problem, ProblemError } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import { profileSchema, toUser, userSchema, usernameSchema, type UserRow } from '../users/model.ts';
 import { DuplicateUserError } from '../users/repository.ts';
 import { RefreshTokenError } from './refresh-tokens.ts';
+
+/**
+ * The answer to a token that does not validate (/auth/token, /auth/sso): the other modules read
+ * `valid` and `error`, and as every error it is problem+json, so both sit in one body.
+ */
+export function invalidTokenProblem(error: string): ProblemError {
+  return new ProblemError({
+    status: 401,
+    detail: error,
+    headers: { 'Cache-Control': 'no-store' },
+    extensions: { valid: false, error },
+  });
+}
 
 const registerBody = z.strictObject({
   username: usernameSchema,
@@ -168,25 +181,24 @@ export function authRoutes(app: AppContext): RouteSpec[] {
           description: 'Valid',
           schema: z.object({ valid: z.literal(true), user: userSchema, roles: z.array(z.string()), exp: z.number() }),
         },
-        401: { description: 'Invalid', schema: z.object({ valid: z.literal(false), error: z.string() }) },
+        401: {
+          description: 'Invalid: problem+json with `valid: false` and `error`',
+          contentType: 'application/problem+json',
+          schema: z.object({ valid: z.literal(false), error: z.string(), status: z.literal(401), detail: z.string() }),
+        },
       },
       async handler({ ctx, body }) {
         const token = body?.token ?? bearerToken(ctx);
-        const invalid = (error: string) => {
-          ctx.status = 401;
-          ctx.set('Cache-Control', 'no-store');
-          ctx.body = { valid: false, error };
-        };
-        if (!token) return invalid('no token given');
+        if (!token) throw invalidTokenProblem('no token given');
         try {
           const claims = app.verifyToken(token);
-          if (await app.revocation.isRevoked(claims.jti)) return invalid('token revoked');
+          if (await app.revocation.isRevoked(claims.jti)) throw invalidTokenProblem('token revoked');
           const user = await app.users.findByIdFresh(claims.sub);
-          if (!user) return invalid('unknown user');
+          if (!user) throw invalidTokenProblem('unknown user');
           ctx.set('Cache-Control', 'no-store');
           ctx.body = { valid: true, user: toUser(user), roles: claims.roles, exp: claims.exp };
         } catch (err) {
-          if (err instanceof TokenError) return invalid(err.message);
+          if (err instanceof TokenError) throw invalidTokenProblem(err.message);
           throw err;
         }
       },

@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
-import { issueTokenPair } from '../auth/routes.ts';
+import { invalidTokenProblem, issueTokenPair } from '../auth/routes.ts';
 import { profileSchema, roleSchema, usernameSchema, type UserRow } from '../users/model.ts';
 
 class SsoError extends Error {}
@@ -104,16 +104,17 @@ export function ssoRoutes(app: AppContext): RouteSpec[] {
       tags: ['auth'],
       access: 'public',
       body: z.strictObject({ token: z.string().min(1).max(8192) }),
-      responses: { 200: { description: 'Valid: the synced user and a local token pair' }, 401: { description: '{valid: false, error}' } },
+      responses: {
+        200: { description: 'Valid: the synced user and a local token pair' },
+        401: { description: 'problem+json with `valid: false` and `error`' },
+      },
       async handler({ ctx, body }) {
         let claims;
         try {
           claims = await verifyExternal(body.token);
         } catch (err) {
           if (!(err instanceof SsoError)) throw err;
-          ctx.status = 401;
-          ctx.body = { valid: false, error: err.message };
-          return;
+          throw invalidTokenProblem(err.message);
         }
         const user = await syncUser(claims);
         ctx.set('Cache-Control', 'no-store');

@@ -9,6 +9,7 @@ import { readBody } from '../../kit/http/body.ts';
 import { problem } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import { toProblem } from '../../kit/http/errors.ts';
+import { findUnstorableText } from '../../kit/http/storable-text.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { AppContext } from '../context.ts';
 import { profileSchema, roleSchema, usernameSchema } from '../users/model.ts';
@@ -161,6 +162,8 @@ export function webhookRoutes(app: AppContext): RouteSpec[] {
         } catch {
           throw problem.badRequest('Malformed JSON');
         }
+        const unstorable = findUnstorableText(json, 'body');
+        if (unstorable) throw problem.unprocessable('The event is invalid', [unstorable]);
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           throw problem.unprocessable(

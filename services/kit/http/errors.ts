@@ -4,9 +4,18 @@ import { DependencyUnavailableError } from '../deps/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ProblemError, problem } from './problem.ts';
 
+/** PostgreSQL's SQLSTATE for foreign_key_violation (PGlite reports the same codes). */
+const FOREIGN_KEY_VIOLATION = '23503';
+
 export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
   if (err instanceof DependencyUnavailableError) return problem.unavailable(`A required service is unavailable: ${err.dependency}`);
+  // A foreign key that points nowhere: what the request refers to was deleted meanwhile (a course
+  // removed under a new item, a signed-in user deleted while their token is still valid). The
+  // statement failed and its transaction rolled back, so this is the client's conflict, not a 500.
+  if ((err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) {
+    return problem.conflict('The request refers to a record that does not exist (any more)');
+  }
   const status = (err as { status?: number; expose?: boolean }).status;
   // Koa/http-errors thrown by middleware (e.g. 405 from allowedMethods) carry a safe status.
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -17,6 +17,7 @@ import busboy from 'busboy';
 import type { ObjectStore } from '../deps/object-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { problem, type ProblemError } from './problem.ts';
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from './storable-text.ts';
 
 /** What `receive` sees of the upload while it works. */
 export interface UploadState {
@@ -132,6 +133,7 @@ export async function receiveSingleFile<R>(
     if (!fieldNames.includes(name)) return abort(formProblem(`body.${name}`, `unknown field; allowed: ${fieldNames.join(', ')}, file`));
     if (name in fields) return abort(formProblem(`body.${name}`, 'the field appears twice'));
     if (info.valueTruncated) return abort(formProblem(`body.${name}`, `longer than ${opts.maxFieldBytes} bytes`));
+    if (!isStorableText(value)) return abort(formProblem(`body.${name}`, UNSTORABLE_TEXT_MESSAGE));
     fields[name] = value;
   });
 
@@ -142,6 +144,10 @@ export async function receiveSingleFile<R>(
     if (name !== 'file' || receiving) {
       file.resume();
       return abort(formProblem(`body.${name}`, 'the file part must be named "file"'));
+    }
+    if (!isStorableText(info.filename ?? '')) {
+      file.resume();
+      return abort(formProblem('body.file', `the file name ${UNSTORABLE_TEXT_MESSAGE}`));
     }
     file.on('limit', () => abort(problem.tooLarge(opts.tooLargeDetail)));
     receiving = opts.receive(file, info.filename, { ...fields }, upload).catch((err: unknown) => {

@@ -7,6 +7,7 @@ import { Router } from '@koa/router';
 import { z } from 'zod';
 import { readJson } from './body.ts';
 import { problem, type FieldError } from './problem.ts';
+import { findUnstorableText } from './storable-text.ts';
 
 export const ROLES = ['student', 'instructor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -73,6 +74,8 @@ function fieldErrors(location: string, error: z.ZodError): FieldError[] {
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, location: string): T {
   if (!schema) return value as T;
+  const unstorable = findUnstorableText(value, location);
+  if (unstorable) throw problem.unprocessable(`The request ${location} is invalid`, [unstorable]);
   const result = schema.safeParse(value);
   if (!result.success) throw problem.unprocessable(`The request ${location} is invalid`, fieldErrors(location, result.error));
   return result.data;

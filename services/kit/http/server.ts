@@ -2,11 +2,13 @@
  * Listens and shuts down gracefully: on SIGTERM readiness turns 503, the server stops accepting,
  * in-flight requests finish (up to a grace period), then the pools close and the process exits 0.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Logger } from '../observability/logger.ts';
 import type { Health } from './health.ts';
 import { shutdownTracing } from '../observability/tracing.ts';
+import { ProblemError } from './problem.ts';
 
 export interface RunningServer {
   server: Server;
@@ -30,6 +32,7 @@ export interface ListenOptions {
 export async function listen(opts: ListenOptions): Promise<RunningServer> {
   const server = createServer(opts.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  server.on('clientError', answerUnparsableRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -62,4 +65,30 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(signal));
   }
   return { server, port, shutdown };
+}
+
+/**
+ * Requests Node's parser refuses never reach Koa (a URL or headers over the 16 KiB limit, a broken
+ * request line): Node would answer a bare 431 or 400 with no body. Answer them as problem+json like
+ * every other error, then close the connection, whose stream can no longer be trusted.
+ */
+function answerUnparsableRequest(err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400;
+  const detail =
+    status === 431
+      ? 'The request line or headers exceed the server limit'
+      : status === 408
+        ? 'The request took too long'
+        : 'The request is malformed';
+  // The path from the request line, without its query string (it may hold secrets), as the access log keeps it.
+  const target = /^[A-Z]+ ([^ ?]{1,1024})/.exec(err.rawPacket?.toString('latin1', 0, 1100) ?? '')?.[1] ?? '/';
+  const body = JSON.stringify(new ProblemError({ status, title: STATUS_CODES[status], detail }).body(target));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

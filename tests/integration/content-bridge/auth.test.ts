@@ -216,7 +216,10 @@ describe('access tokens', () => {
     expect((await api.get('/api/users/me', token)).status).toBe(200);
     expect((await api.post('/auth/logout', {}, token)).status).toBe(204);
     expect((await api.get('/api/users/me', token)).status).toBe(401);
-    expect((await api.post('/auth/token', { token })).body).toEqual({ valid: false, error: 'token revoked' });
+    const validate = await api.post('/auth/token', { token });
+    // problem+json like every error, with the `valid` and `error` members the other modules read.
+    expect(validate.headers.get('content-type')).toContain('application/problem+json');
+    expect(validate.body).toMatchObject({ valid: false, error: 'token revoked', status: 401, detail: 'token revoked' });
     const ttl = await bridge.deps.cache.get(`revoked:${(jwt.decode(token) as jwt.JwtPayload).jti}`);
     expect(ttl).toBe('1');
   });

@@ -273,4 +273,14 @@ describe('courses', () => {
     expect((await api.get('/api/courses/not-a-uuid', student)).status).toBe(422);
     expect((await api.get(`/api/courses/${randomUUID()}`)).status).toBe(401);
   });
+
+  it('answers 409, not 500, when the signed-in user was deleted while their token is valid, and writes nothing (found by the fuzz suite)', async () => {
+    const leaving = await signUp(api, { username: 'leaving_teacher', adminToken: admin, roles: ['instructor'] });
+    await sql.query('DELETE FROM users.users WHERE id = $1', [leaving.userId]);
+    const before = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM content.courses');
+    const res = await api.post('/api/courses', { title: 'Orphaned course' }, leaving.token);
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM content.courses')).rows[0]!.n).toBe(before.rows[0]!.n);
+  });
 });

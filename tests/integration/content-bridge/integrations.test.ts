@@ -168,6 +168,16 @@ describe('curriculum webhooks', () => {
   });
 });
 
+describe('webhook text PostgreSQL cannot store', () => {
+  it('refuses a NUL character with 422, not a 500, and creates nothing (found by the fuzz suite)', async () => {
+    const res = await deliver('/api/webhooks/curriculum/content-updated', contentEvent({ content_id: 'nul-\u0000-id' }));
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.errors).toEqual([{ location: 'body.content_id', message: 'must be valid Unicode text without NUL characters' }]);
+    const { rows } = await bridge.deps.db.query("SELECT 1 FROM content.content_items WHERE external_content_id LIKE 'nul-%'");
+    expect(rows).toEqual([]);
+  });
+});
+
 describe('user-management webhooks', () => {
   const path = '/api/webhooks/users/profile-updated';
   const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
@@ -252,6 +262,9 @@ describe('SSO', () => {
     expect(res.status).toBe(401);
     expect(res.body.valid).toBe(false);
     expect(typeof res.body.error).toBe('string');
+    // problem+json like every error (the fuzz suite found plain JSON here), the members above included.
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ status: 401, detail: res.body.error });
   });
 });
 

@@ -109,6 +109,14 @@ describe('errors and request ids', () => {
     expect(wrongMethod.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('answers a request Node refuses to parse (a URL over 16 KiB) as problem+json, not a bare 431 (found by the fuzz suite)', async () => {
+    const res = await fetch(`${bridge.url}/admin/users?q=${'x'.repeat(20_000)}`);
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 431, title: 'Request Header Fields Too Large', instance: '/admin/users' });
+    expect((await fetch(`${bridge.url}/livez`)).status).toBe(200);
+  });
+
   it.each([
     ['application/json', 401],
     ['application/json; charset=utf-8', 401],

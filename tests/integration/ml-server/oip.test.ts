@@ -168,4 +168,10 @@ describe('Open Inference Protocol', () => {
     // The rest of the API keeps problem+json.
     expect((await api.get('/models/nope', user)).headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it('answers a model name with a NUL character as a 400 {"error"}, not a 500 from PostgreSQL (found by the fuzz suite)', async () => {
+    for (const path of ['/v2/models/%00', '/v2/models/a%00b/ready', '/v2/models/%00/versions/1/ready']) {
+      expectOipError(await api.get(path, user), 400, /valid Unicode text without NUL/);
+    }
+  });
 });

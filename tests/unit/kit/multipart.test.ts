@@ -224,4 +224,16 @@ describe('receiveSingleFile', () => {
     expect(outcome.body.detail).toMatch(/closed the connection/);
     expect(outcome.steps).toEqual(['receive-start', 'receive-end', 'discard']); // discard waits for receive
   });
+
+  it('refuses a text field or a file name with a NUL character (422) before anything is stored', async () => {
+    const nulField = await post(field('title', 'Elk\u0000') + filePart('file', 'the bytes') + end);
+    expect(nulField.status).toBe(422);
+    expect(nulField.body.errors).toEqual([{ location: 'body.title', message: 'must be valid Unicode text without NUL characters' }]);
+    expect(nulField.steps).toEqual([]);
+    // RFC 5987 encoding: a raw NUL in the part header is already refused by busboy as malformed (400).
+    const nulName = await post(filePart('file', 'the bytes').replace('filename="f.bin"', "filename*=utf-8''f%00.bin") + end);
+    expect(nulName.status, JSON.stringify(nulName.body)).toBe(422);
+    expect(nulName.body.errors[0].location).toBe('body.file');
+    expect(nulName.steps).toEqual([]);
+  });
 });

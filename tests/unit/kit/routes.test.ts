@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { authorize, route, type Principal } from '../../../services/kit/http/routes.ts';
 import { buildOpenApi } from '../../../services/kit/http/openapi.ts';
+import { findUnstorableText } from '../../../services/kit/http/storable-text.ts';
 
 const principal = (roles: Principal['roles']): Principal => ({ userId: 'u', username: 'u', roles, tokenId: 'j', expiresAt: 0, token: 't' });
 
@@ -44,5 +45,23 @@ describe('OpenAPI generation', () => {
       additionalProperties: false,
     });
     expect(op.responses.default.content['application/problem+json']).toBeDefined();
+  });
+});
+
+describe('findUnstorableText (found by the API fuzz suite: NUL and lone surrogates reached PostgreSQL as 500s)', () => {
+  it('names the first string PostgreSQL cannot store: NUL, a lone surrogate, in a value or a field name', () => {
+    expect(findUnstorableText({ a: 'fine 😀', b: ['ok', { c: 'a\u0000b' }] }, 'body')).toEqual({
+      location: 'body.b.1.c',
+      message: 'must be valid Unicode text without NUL characters',
+    });
+    expect(findUnstorableText(['\ud800'], 'query')?.location).toBe('query.0');
+    expect(findUnstorableText({ 'x\u0000': 1 }, 'body')).toMatchObject({ location: 'body', message: expect.stringMatching(/field name/) });
+    expect(findUnstorableText({ a: 'İ ß \t\n', n: 1, z: null, t: true }, 'body')).toBeUndefined();
+  });
+
+  it('walks a body nested deeper than the call stack', () => {
+    let deep: unknown = 'a\u0000';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(findUnstorableText(deep, 'body')?.message).toMatch(/NUL/);
   });
 });

@@ -94,6 +94,7 @@ describe('node tier workloads', () => {
     await apply(
       [
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pg' }, stringData: { password: 'node-tier-pw' } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'pg' }, spec: { selector: { app: 'pg' }, ports: [{ port: 5432 }] } },
         {
           apiVersion: 'apps/v1',
           kind: 'StatefulSet',
@@ -140,6 +141,9 @@ describe('node tier workloads', () => {
     const version = await execIn(namespace, 'pg-0', ['postgres', '--version']);
     expect(version).toMatch(/PostgreSQL\) 17\./);
     await psql("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives')");
+    // Other pods reach it through its Service, as the official image listens on every address.
+    const connect = `require('net').connect(5432,'pg.${namespace}.svc').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
+    expect((await execIn(namespace, 'client', ['node', '-e', connect])).trim()).toBe('connected');
 
     const uid = (await kubectlJson(['-n', namespace, 'get', 'pod', 'pg-0'])).metadata.uid;
     await kubectl(['-n', namespace, 'delete', 'pod', 'pg-0', '--wait=true']);

@@ -21,6 +21,8 @@ export interface HostBaseline {
   preexisting: string[];
   /** Whether a kubepods cgroup existed before (another kubelet's): then pods' cgroups are not ours to remove. */
   kubepods: boolean;
+  /** Named network namespaces that existed before: containerd names each pod's `cni-<uuid>` there. */
+  netns: string[];
 }
 
 /** Host sysctls the kubelet, kube-proxy or the CNI plugins would change if they ran in the machine's namespaces. */
@@ -61,6 +63,7 @@ async function snapshot(): Promise<HostBaseline> {
     sysctls: Object.fromEntries(WATCHED_SYSCTLS.map((k) => [k, readSysctl(k)])),
     preexisting: OUTSIDE_PATHS.filter((p) => existsSync(p)),
     kubepods: kubepodsCgroups().length > 0,
+    netns: namedNetns(),
   };
 }
 
@@ -95,7 +98,7 @@ function netnsInode(pid: number | 'self'): string | null {
 }
 
 /** Processes of the node tier: anything in its network namespace, or running from its temp dirs (shims, containers). */
-function nodeProcesses(baseline?: HostBaseline): number[] {
+export function nodeProcesses(baseline?: HostBaseline): number[] {
   // A named network namespace is a bind mount of nsfs: its inode is the namespace's.
   const nodeNs = existsSync(netnsPath()) ? `net:[${statSync(netnsPath()).ino}]` : null;
   // Pod processes: only when the machine had no kubepods cgroup of its own before (a real kubelet's).
@@ -127,6 +130,10 @@ function kubepodsCgroups(): string[] {
     .filter((p) => existsSync(p));
 }
 
+function namedNetns(): string[] {
+  return existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+}
+
 function tempDirs(): string[] {
   return readdirSync(tmpdir())
     .filter((f) => f.startsWith('hma-node-'))
@@ -141,6 +148,7 @@ export async function findLeftovers(baseline: HostBaseline): Promise<string[]> {
   if (existsSync(netnsPath())) found.push(`network namespace ${N.netns}`);
   if ((await runOutput('ip', ['link', 'show', N.hostLink], { allowFailure: true })).trim()) found.push(`link ${N.hostLink}`);
   for (const m of mountsBelow()) found.push(`mount ${m}`);
+  for (const ns of namedNetns().filter((n) => !baseline.netns.includes(n))) found.push(`network namespace ${ns}`);
   if (!baseline.kubepods) for (const c of kubepodsCgroups()) found.push(`cgroup ${c}`);
   for (const d of tempDirs()) found.push(`directory ${d}`);
   if (now.iptables !== baseline.iptables) found.push('host iptables rules changed');
@@ -194,7 +202,9 @@ export interface RunningNode {
  * Throws, naming each, if anything is still there afterwards.
  */
 export async function cleanupNode(node?: RunningNode): Promise<void> {
-  const persisted = existsSync(baselineFile()) ? (JSON.parse(readFileSync(baselineFile(), 'utf8')) as HostBaseline) : undefined;
+  const persisted = existsSync(baselineFile())
+    ? ({ netns: [], ...JSON.parse(readFileSync(baselineFile(), 'utf8')) } as HostBaseline)
+    : undefined;
   const baseline = node?.baseline ?? persisted;
   if (!node && !baseline && tempDirs().length === 0 && !existsSync(netnsPath())) return; // nothing was ever left
   if (!node) log('node tier: removing what an earlier run left behind');
@@ -213,6 +223,9 @@ export async function cleanupNode(node?: RunningNode): Promise<void> {
     for (const cgroup of kubepodsCgroups())
       await runOutput('find', [cgroup, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { allowFailure: true });
   if (baseline) {
+    // Pod namespaces whose sandbox was never removed (containerd died first): their mounts are gone, the files stay.
+    for (const ns of namedNetns().filter((n) => n.startsWith('cni-') && !baseline.netns.includes(n)))
+      rmSync(join('/run/netns', ns), { force: true });
     for (const p of OUTSIDE_PATHS.filter((p) => existsSync(p) && !baseline.preexisting.includes(p))) {
       if (p === '/run/netns' && readdirSync(p).length > 0) continue; // someone else's namespaces
       await runOutput('umount', ['--lazy', p], { allowFailure: true });

@@ -64,7 +64,7 @@ function requireRoot(): void {
 export async function startNodeCluster(): Promise<NodeCluster> {
   requireRoot();
   const started = Date.now();
-  const archives = await ensureImages();
+  const layout = await ensureImages();
   await cleanupNode(); // whatever a crashed run left
   const baseline = await recordBaseline();
   const dir = makeTempDir('node');
@@ -101,7 +101,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
     const imported = waitUntil('containerd', async () => existsSync(paths.containerdSocket), {
       timeoutMs: 30_000,
       process: containerd,
-    }).then(() => importImages(paths, archives));
+    }).then(() => importImages(paths, layout));
     imported.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     // The API server's /readyz includes its etcd check.
     await waitUntil('kube-apiserver', async () => etcd.child.exitCode === null && (await request('/readyz')).status === 200, {
@@ -117,7 +117,6 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
     ]);
-    await imported;
     const kubelet = startKubelet(paths, pki, kubeconfigs.kubelet, spawn);
     spawn('kube-proxy', binaries.kubeProxy(), [`--config=${writeKubeProxyConfig(paths, kubeconfigs.kubeProxy)}`, '--v=1']);
     await waitUntil(
@@ -129,6 +128,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       { timeoutMs: 120_000, process: kubelet },
     );
 
+    await imported;
     const kubectl: NodeCluster['kubectl'] = (args, opts = {}) =>
       runOutput(binaries.kubectl(), args, { env: { KUBECONFIG: kubeconfigs.admin }, input: opts.input, allowFailure: opts.allowFailure });
     const provisioner = await applyAddons({ request, kubectl, paths, spawn, adminKubeconfig: kubeconfigs.admin });
@@ -164,12 +164,15 @@ function startContainerd(paths: NodePaths, spawn: Spawn): ManagedProcess {
   return spawn('containerd', 'containerd', ['--config', writeContainerdConfig(paths, IMAGE_REFS.pause)]);
 }
 
-async function importImages(paths: NodePaths, archives: string[]): Promise<void> {
+/**
+ * Streams the OCI layout into containerd's k8s.io namespace, where the kubelet looks for images.
+ * Unpacking waits until a pod first uses an image (the CRI plugin does it then), so unused images cost nothing.
+ */
+async function importImages(paths: NodePaths, layout: string): Promise<void> {
   const started = Date.now();
-  for (const archive of archives) {
-    await runOutput('ctr', ['--address', paths.containerdSocket, '--namespace', 'k8s.io', 'images', 'import', archive]);
-  }
-  log(`imported ${archives.length} images into containerd in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const ctr = `ctr --address '${paths.containerdSocket}' --namespace k8s.io images import --no-unpack -`;
+  await runOutput('bash', ['-o', 'pipefail', '-c', `tar -C '${layout}' -cf - . | ${ctr}`]);
+  log(`imported the images into containerd in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 function apiserverArgs(dir: string, pki: Pki): string[] {

@@ -28,7 +28,8 @@ import { log, run, runOutput } from '../shell.ts';
 const STANDINS = join(REPO_ROOT, 'tests/harness/node/images');
 
 export const imagesRoot = () => join(cacheRoot(), 'node-images');
-const archivesDir = () => join(imagesRoot(), 'archives');
+/** One OCI image layout holding every image the node runs: shared layers are stored (and imported) once. */
+const layoutDir = () => join(imagesRoot(), 'layout');
 const stampsDir = () => join(imagesRoot(), 'stamps');
 
 /** The version the chart and the operator default to: images are tagged with it. */
@@ -102,7 +103,6 @@ function hashPath(hash: ReturnType<typeof createHash>, path: string): void {
 }
 
 const stampFile = (ref: string) => join(stampsDir(), ref.replace(/[^a-zA-Z0-9.-]+/g, '_'));
-export const archiveFile = (ref: string) => join(archivesDir(), `${ref.replace(/[^a-zA-Z0-9.-]+/g, '_')}.tar`);
 
 /** Stages a build context from files of the repository or the cache. */
 function stageContext(name: string, files: Record<string, string>): string {
@@ -131,12 +131,12 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
-async function buildImage(image: ImageBuild): Promise<void> {
+/** Builds the image unless its inputs are unchanged; returns the hash of its inputs. */
+async function buildImage(image: ImageBuild): Promise<string> {
   const hash = hashInputs(image);
   const stamp = stampFile(image.ref);
-  const archive = archiveFile(image.ref);
   const present = (await runOutput('buildah', ['images', '--quiet', image.ref], { env: buildahEnv(), allowFailure: true })).trim() !== '';
-  if (present && (image.intermediate || existsSync(archive)) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+  if (present && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return hash;
   const started = Date.now();
   const args = ['bud', '--pull=never', '--layers', '--format', 'docker', '-f', image.containerfile, '-t', image.ref];
   for (const tag of image.alsoTagged ?? []) args.push('-t', tag);
@@ -147,20 +147,34 @@ async function buildImage(image: ImageBuild): Promise<void> {
     args.push('--network', 'host', ...secrets.flatMap((s) => ['--secret', s]));
   } else args.push('--network', 'none');
   await run(`buildah bud ${image.ref}`, 'buildah', [...args, image.context()], { env: buildahEnv() });
-  if (!image.intermediate) await exportArchive(image.ref, archive);
   mkdirSync(stampsDir(), { recursive: true });
   writeFileSync(stamp, hash);
   log(`image ${image.ref} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return hash;
 }
 
-/** containerd imports docker-archives; each keeps its image's tag. */
-async function exportArchive(ref: string, archive: string): Promise<void> {
-  mkdirSync(archivesDir(), { recursive: true });
-  rmSync(archive, { force: true });
-  const tmp = `${archive}.tmp`;
-  rmSync(tmp, { force: true });
-  await run(`buildah push ${ref}`, 'buildah', ['push', ref, `docker-archive:${tmp}:${ref}`], { env: buildahEnv() });
-  renameSync(tmp, archive);
+/**
+ * Writes the images into one OCI layout (uncompressed: containerd then unpacks without gunzip) and
+ * names each for containerd, which would otherwise take the layout's tag-only reference names.
+ */
+async function exportLayout(refs: string[], key: string): Promise<string> {
+  const dir = layoutDir();
+  const stamp = join(dir, '.inputs');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return dir;
+  const started = Date.now();
+  rmSync(dir, { recursive: true, force: true });
+  for (const ref of refs)
+    await run(`buildah push ${ref}`, 'buildah', ['push', '--disable-compression', ref, `oci:${dir}:${ref}`], { env: buildahEnv() });
+  const indexFile = join(dir, 'index.json');
+  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+  for (const m of index.manifests) {
+    const ref = m.annotations?.['org.opencontainers.image.ref.name'];
+    if (ref) m.annotations!['io.containerd.image.name'] = ref;
+  }
+  writeFileSync(indexFile, JSON.stringify(index));
+  writeFileSync(stamp, key);
+  log(`image layout written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return dir;
 }
 
 /**
@@ -324,11 +338,16 @@ async function imageBuilds(): Promise<ImageBuild[]> {
   ];
 }
 
-/** Builds what changed and returns the docker-archives to import, one per image. */
-export async function ensureImages(): Promise<string[]> {
+/** Builds what changed and returns the OCI layout that holds every image the node runs. */
+export async function ensureImages(): Promise<string> {
   containersConfig();
   const builds = await imageBuilds();
-  for (const image of builds) await buildImage(image);
-  log(`node images ready in ${imagesRoot()}`);
-  return builds.filter((b) => !b.intermediate).map((b) => archiveFile(b.ref));
+  const hashes: string[] = [];
+  for (const image of builds) hashes.push(`${image.ref}=${await buildImage(image)}`);
+  const layout = await exportLayout(
+    builds.filter((b) => !b.intermediate).map((b) => b.ref),
+    hashes.join('\n'),
+  );
+  log(`node images ready in ${layout}`);
+  return layout;
 }

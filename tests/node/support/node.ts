@@ -12,7 +12,7 @@ let kubeconfigFile: string | undefined;
 /** The admin kubeconfig of the shared node, as a file for kubectl and helm. */
 export function kubeconfigPath(): string {
   if (!kubeconfigFile) {
-    kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'hma-node-test-')), 'kubeconfig');
+    kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'hma-nodetest-')), 'kubeconfig');
     writeFileSync(kubeconfigFile, inject('kubeconfig'), { mode: 0o600 });
   }
   return kubeconfigFile;

@@ -400,19 +400,20 @@ describe('the platform and helm test', () => {
     expect(find(render({ set: ['platform.enabled=true'] }), 'Job')).toEqual([]);
   });
 
-  it("tests the platform's namespace, not the release's, and renders nothing when there is no platform to test", () => {
+  it("tests the platform's namespace from the release's, and renders nothing when there is no platform to test", () => {
     expect(find(render(), 'Pod')).toEqual([]);
-    // The chart's platform in a namespace of its own: the CR and the test go there.
+    // The chart's platform in a namespace of its own: the CR goes there, the test calls it there. The
+    // Pod stays in the release namespace, the only one `helm test --logs` reads logs from.
     const objects = render({ set: ['platform.enabled=true', 'platform.namespace=academy'] });
     expect(one(objects, 'HuntMasterPlatform').metadata.namespace).toBe('academy');
     const pod = one(objects, 'Pod');
-    expect(pod.metadata.namespace).toBe('academy');
+    expect(pod.metadata.namespace).toBe('huntmaster-system');
     expect(pod.spec.containers[0].env[0].value).toBe(
       'http://huntmaster-content-bridge.academy.svc:8090/readyz http://huntmaster-ml-server.academy.svc:8010/readyz',
     );
     // A platform created with kubectl, as the README does: named by tests.platformName and tests.platformNamespace.
     const readme = one(render({ set: ['tests.platformName=huntmaster', 'tests.platformNamespace=academy'] }), 'Pod');
-    expect(readme.metadata.namespace).toBe('academy');
+    expect(readme.metadata.namespace).toBe('huntmaster-system');
     expect(readme.spec.containers[0].env[0].value).toContain('http://huntmaster-content-bridge.academy.svc:8090/readyz');
   });
 });

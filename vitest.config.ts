@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks', // child processes, not threads: the harness relies on per-process parent-death signals
+    sequence: { groupOrder: 0 }, // every project but `node` (1), which runs last
     testTimeout: 60_000,
     hookTimeout: 180_000,
     projects: [

@@ -254,21 +254,23 @@ function ourContextInputs(): string[] {
   );
 }
 
-/** Every image the node tier needs, in build order (parents first). */
-async function imageBuilds(): Promise<ImageBuild[]> {
+/**
+ * The Debian root file systems the stand-ins start from (cached). They need only the network and the
+ * disk, so `prepare` makes them while the Go builds use the CPU.
+ */
+export function baseRootfs(): Promise<[bookworm: string, bookwormRedis: string, trixiePostgres: string]> {
   const sources = debianSources();
-  const [bookworm, bookwormRedis, trixiePostgres] = await Promise.all([
+  return Promise.all([
     mmdebstrap({ name: 'bookworm', suite: 'bookworm', packages: ['ca-certificates'], sources }),
     mmdebstrap({ name: 'bookworm-redis', suite: 'bookworm', packages: ['redis-server', 'redis-tools'], sources }),
     // The operator defaults to PostgreSQL 17; Debian has it in trixie (bookworm has 15).
-    mmdebstrap({
-      name: 'trixie-postgresql-17',
-      suite: 'trixie',
-      packages: ['postgresql-17'],
-      sources,
-      systemUsers: [['postgres', 999, 999]],
-    }),
+    mmdebstrap({ name: 'trixie-postgresql-17', suite: 'trixie', packages: ['postgresql-17'], sources, systemUsers: [['postgres', 999, 999]] }),
   ]);
+}
+
+/** Every image the node tier needs, in build order (parents first). */
+async function imageBuilds(): Promise<ImageBuild[]> {
+  const [bookworm, bookwormRedis, trixiePostgres] = await baseRootfs();
   const rootfsImage = (ref: string, tar: string, intermediate = true): ImageBuild => ({
     ref,
     intermediate,

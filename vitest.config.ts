@@ -70,6 +70,8 @@ export default defineConfig({
           env: { HMA_TIER: 'node' },
           testTimeout: 300_000,
           hookTimeout: 600_000,
+          // One node: its files take turns, as one cluster's users would not share it blindly.
+          fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
       },

@@ -4,34 +4,27 @@
  * real: PostgreSQL accepts connections, the migration Job succeeded, and both APIs answer /readyz
  * through their Services, by DNS name, from a pod. Then the README's first-admin and `helm test` steps.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaries, REPO_ROOT } from '../harness/paths.ts';
-import { runOutput } from '../harness/shell.ts';
-import { apply, clientPod, execIn, kubeconfigPath, kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
+import { REPO_ROOT } from '../harness/paths.ts';
+import { execIn, kubectl, kubectlJson } from './support/node.ts';
 import { recordFigure } from './support/figures.ts';
+import {
+  adminCredentials,
+  appVersion,
+  ensureOperatorInstalled,
+  fetchFromPod,
+  helm,
+  OPERATOR_NAMESPACE,
+  startClient,
+  waitPlatformReady,
+} from './support/platform.ts';
 
-const system = 'huntmaster-system';
+const system = OPERATOR_NAMESPACE;
 const academy = 'academy';
 
-function helm(args: string[]): Promise<string> {
-  return runOutput(binaries.helm(), args, { env: { KUBECONFIG: kubeconfigPath() }, cwd: REPO_ROOT });
-}
-
-/** What a pod inside the cluster gets from a URL: the status and the body. */
-async function fetchFromPod(url: string): Promise<{ status: number; body: string }> {
-  const script = `fetch(${JSON.stringify(url)}).then(async r=>console.log(JSON.stringify({status:r.status,body:await r.text()})),e=>console.log(JSON.stringify({status:0,body:String(e.cause??e)})))`;
-  return JSON.parse(await execIn(academy, 'client', ['node', '-e', script]));
-}
-
 describe('the platform on a real node, as the README installs it', () => {
-  beforeAll(async () => {
-    const started = Date.now();
-    await helm(['install', 'huntmaster', 'charts/huntmaster', '-n', system, '--create-namespace']);
-    await kubectl(['-n', system, 'rollout', 'status', 'deployment/huntmaster-operator', '--timeout=180s']);
-    recordFigure('helm install → operator Available', Date.now() - started);
-  });
+  beforeAll(ensureOperatorInstalled);
 
   afterAll(async () => {
     await kubectl(['delete', 'namespace', academy, '--wait=false', '--ignore-not-found']);
@@ -41,15 +34,7 @@ describe('the platform on a real node, as the README installs it', () => {
     await kubectl(['create', 'namespace', academy]);
     const started = Date.now();
     await kubectl(['-n', academy, 'apply', '-f', join(REPO_ROOT, 'manifests/samples/minimal.yaml')]);
-    const waited = await kubectl(['-n', academy, 'wait', 'hmp/huntmaster', '--for=condition=Ready', '--timeout=600s'], {
-      allowFailure: true,
-    });
-    if (!waited.includes('condition met')) {
-      const hmp = await kubectlJson(['-n', academy, 'get', 'hmp', 'huntmaster']);
-      const pods = await kubectl(['-n', academy, 'get', 'pods,jobs', '-o', 'wide'], { allowFailure: true });
-      const logs = await kubectl(['-n', system, 'logs', 'deployment/huntmaster-operator', '--tail=40'], { allowFailure: true });
-      throw new Error(`not Ready: ${JSON.stringify(hmp.status?.conditions, null, 1)}\n${pods}\n${logs}`);
-    }
+    await waitPlatformReady(academy, 'huntmaster');
     recordFigure('minimal sample applied → Ready=True', Date.now() - started);
 
     const pg = await execIn(academy, 'huntmaster-postgres-0', ['pg_isready', '--host', '127.0.0.1']);
@@ -58,13 +43,12 @@ describe('the platform on a real node, as the README installs it', () => {
     const migration = jobs.find((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrations');
     expect(migration?.status?.succeeded, 'the migration Job succeeded').toBe(1);
 
-    await apply([clientPod('client')], academy);
-    await waitForPodsReady(academy, 'app=client', 1);
+    await startClient(academy);
     for (const [service, port] of [
       ['huntmaster-content-bridge', 8090],
       ['huntmaster-ml-server', 8010],
     ] as const) {
-      const res = await fetchFromPod(`http://${service}.${academy}.svc.cluster.local:${port}/readyz`);
+      const res = await fetchFromPod(academy, `http://${service}.${academy}.svc.cluster.local:${port}/readyz`);
       expect(res.status, `${service}: ${res.body}`).toBe(200);
     }
   });
@@ -80,11 +64,7 @@ describe('the platform on a real node, as the README installs it', () => {
   });
 
   it('gives the first admin a working login from the generated Secret', async () => {
-    const secret = (key: string) =>
-      kubectl(['-n', academy, 'get', 'secret', 'huntmaster-admin', '-o', `jsonpath={.data.${key}}`]).then((b) =>
-        Buffer.from(b, 'base64').toString(),
-      );
-    const [email, password] = [await secret('email'), await secret('password')];
+    const { email, password } = await adminCredentials(academy, 'huntmaster');
     const hmp = await kubectlJson(['-n', academy, 'get', 'hmp', 'huntmaster']);
     expect(hmp.status.adminSecret).toBe('huntmaster-admin');
     const script = `fetch('http://huntmaster-content-bridge.${academy}.svc:8090/auth/login',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({email:process.argv[1],password:process.argv[2]})}).then(async r=>console.log(r.status))`;
@@ -108,7 +88,3 @@ describe('the platform on a real node, as the README installs it', () => {
     expect(out).toMatch(/Phase:\s+Succeeded/);
   });
 });
-
-function appVersion(): string {
-  return /^appVersion:\s*'?([^'\s]+)/m.exec(readFileSync(join(REPO_ROOT, 'charts/huntmaster/Chart.yaml'), 'utf8'))![1]!;
-}

@@ -39,10 +39,17 @@ export interface NodeCluster {
   readonly paths: NodePaths;
   readonly baseline: HostBaseline;
   request: ApiRequest;
+  /**
+   * Stops one of the node's daemons (SIGTERM, as systemd would), waits `downMs`, and starts it again
+   * with the same command line: what an upgrade or a crash of containerd or the kubelet looks like.
+   */
+  restart(name: RestartableDaemon, downMs?: number): Promise<void>;
   /** kubectl as the admin; rejects on a non-zero exit unless allowFailure. */
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
+
+export type RestartableDaemon = 'containerd' | 'kubelet' | 'kube-proxy';
 
 const IDENTITIES = {
   admin: { user: 'hma-admin', groups: ['system:masters'] },
@@ -88,10 +95,24 @@ export async function startNodeCluster(): Promise<NodeCluster> {
         return [key, file];
       }),
     ) as Record<keyof typeof IDENTITIES, string>;
+    const launchers = new Map<string, () => ManagedProcess>();
     const spawn = (name: string, command: string, args: string[]) => {
-      const p = spawnManaged(name, command, args, { logDir: join(dir, 'logs'), netns: N.netns });
-      processes.push(p);
-      return p;
+      const launch = () => {
+        const p = spawnManaged(name, command, args, { logDir: join(dir, 'logs'), netns: N.netns });
+        processes.push(p);
+        return p;
+      };
+      launchers.set(name, launch);
+      return launch();
+    };
+    const restart: NodeCluster['restart'] = async (name, downMs = 0) => {
+      const running = processes.find((p) => p.name === name && p.child.exitCode === null);
+      if (running) {
+        await running.stop('SIGTERM', 15_000);
+        processes.splice(processes.indexOf(running), 1);
+      }
+      await new Promise((r) => setTimeout(r, downMs));
+      launchers.get(name)!();
     };
 
     const containerd = startContainerd(paths, spawn);
@@ -146,6 +167,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       baseline,
       request,
       kubectl,
+      restart,
       close,
     };
   } catch (err) {

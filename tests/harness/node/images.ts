@@ -264,7 +264,13 @@ export function baseRootfs(): Promise<[bookworm: string, bookwormRedis: string, 
     mmdebstrap({ name: 'bookworm', suite: 'bookworm', packages: ['ca-certificates'], sources }),
     mmdebstrap({ name: 'bookworm-redis', suite: 'bookworm', packages: ['redis-server', 'redis-tools'], sources }),
     // The operator defaults to PostgreSQL 17; Debian has it in trixie (bookworm has 15).
-    mmdebstrap({ name: 'trixie-postgresql-17', suite: 'trixie', packages: ['postgresql-17'], sources, systemUsers: [['postgres', 999, 999]] }),
+    mmdebstrap({
+      name: 'trixie-postgresql-17',
+      suite: 'trixie',
+      packages: ['postgresql-17'],
+      sources,
+      systemUsers: [['postgres', 999, 999]],
+    }),
   ]);
 }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldError } from '../../kit/http/problem.ts';
 import { problem } from '../../kit/http/problem.ts';
+import { fieldErrors } from '../../kit/http/field-errors.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import { canonicalJson, sha256Hex } from '../../kit/canonical.ts';
 
@@ -164,13 +165,6 @@ export const isPrivileged = (principal: Principal) => principal.roles.includes('
 /** Where an item's problems are reported: `body[3]` in a batch, `body` for a single object. */
 export const itemLocation = (batch: boolean, index: number) => (batch ? `body[${index}]` : 'body');
 
-export function issuesAt(base: string, error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    location: [base, ...issue.path.map(String)].join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
-}
-
 /** A request body is one item or a non-empty array of at most MAX_EVENTS_PER_REQUEST items. */
 export function asItems(body: unknown, what: string): { items: unknown[]; batch: boolean } {
   if (body === undefined) throw problem.unprocessable('The request body is invalid', [{ location: 'body', message: 'a body is required' }]);
@@ -198,7 +192,7 @@ export function prepareEvents(body: unknown, principal: Principal): { events: Pr
   items.forEach((item, index) => {
     const result = eventSchema.safeParse(item);
     if (!result.success) {
-      errors.push(...issuesAt(itemLocation(batch, index), result.error));
+      errors.push(...fieldErrors(itemLocation(batch, index), result.error));
       return;
     }
     const event = normaliseEvent(result.data);

@@ -1,5 +1,6 @@
 /**
- * The learning event as the API accepts it (the integration spec's event shape), its validation with
+ * The learning event as the API accepts it (event_id?, event_type, user_id, session_id?, timestamp,
+ * context?, data?), its validation with
  * per-item error locations (`body[3].event_type`), and its normalised, hashed form ready to store.
  */
 import { randomUUID } from 'node:crypto';

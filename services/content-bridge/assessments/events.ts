@@ -1,5 +1,5 @@
 /**
- * What a FINAL assessment result sets off (the spec's assessment flow): an `assessment_complete`
+ * What a FINAL assessment result sets off: an `assessment_complete`
  * learning event and a course-progress update. Both run inside the transaction that finalises the
  * attempt, so a result is never final without its event and progress (and vice versa).
  *
@@ -76,8 +76,8 @@ export function outboxLearningEventSink(logger?: Logger): LearningEventSink {
 }
 
 /**
- * The event in the learning-events API's normalised shape (integration spec: event_id, event_type,
- * user_id, timestamp, context, data{score, custom_fields}); `score` is the percentage.
+ * The event in the normalised shape the learning-events API takes (event_id, event_type, user_id,
+ * timestamp, context, data{score, custom_fields}); `score` is the percentage.
  */
 export function toSpecEvent(event: LearningEvent) {
   const { score, ...rest } = event.data;

@@ -1,5 +1,5 @@
 /**
- * The assessment shape of the integration spec (issue 4 §2), its input schemas and the checks that
+ * The assessment shape the API takes and answers with (issue 4 §2), its schemas and the checks that
  * span fields (zod checks one field at a time; `checkDefinition` checks the questions as a whole).
  *
  * Units and conventions:

@@ -1,4 +1,4 @@
-/** The content shape of the integration spec, the row it comes from, and the shared input schemas. */
+/** The content shape the API answers with, the row it comes from, and the request schemas. */
 import { z } from 'zod';
 import { versionTag } from '../../kit/http/conditional.ts';
 import { CONTENT_TYPES, MEDIA_TYPES, type ContentType } from './sniff.ts';
@@ -14,7 +14,7 @@ const tag = z
   .max(50)
   .transform((t) => t.toLowerCase());
 
-/** The spec's metadata object, as clients send it (upload `metadata` field, presigned upload body). */
+/** The metadata object, as clients send it (upload `metadata` field, presigned upload body). */
 export const metadataInputSchema = z.strictObject({
   duration_minutes: z.number().int().min(0).max(100_000).optional(),
   difficulty_level: difficultySchema.optional(),

@@ -221,6 +221,15 @@ export function buildVectorizer(spec: unknown, modelFeatures: readonly string[],
   return { schema, fill: filler(ops), approxBytes: bytes };
 }
 
+/** A required feature is absent, null or NaN. */
+const missingValue = (op: Op, v: unknown, rowIndex: number) =>
+  new InputValidationError(
+    `row ${rowIndex}: feature '${op.name}' is required but ${v === undefined ? 'missing' : describe(v)} (it has no default)`,
+    op.name,
+    rowIndex,
+    'missing',
+  );
+
 /** Writes a numeric input value `v` (standardised, or its default) into its slot. */
 function fillNumeric(op: Op, v: unknown, rowIndex: number, out: Float64Array | Float32Array, offset: number): void {
   let x: number;
@@ -241,12 +250,7 @@ function fillNumeric(op: Op, v: unknown, rowIndex: number, out: Float64Array | F
       out[offset + op.slot] = NaN;
       return;
     } else {
-      throw new InputValidationError(
-        `row ${rowIndex}: feature '${op.name}' is required but ${v === undefined ? 'missing' : describe(v)} (it has no default)`,
-        op.name,
-        rowIndex,
-        'missing',
-      );
+      throw missingValue(op, v, rowIndex);
     }
   } else {
     throw new InputValidationError(
@@ -269,12 +273,7 @@ function fillCategorical(op: Op, v: unknown, rowIndex: number, out: Float64Array
       for (let j = 0; j < slots.length; j++) out[offset + slots[j]!] = NaN;
       return;
     } else {
-      throw new InputValidationError(
-        `row ${rowIndex}: feature '${op.name}' is required but ${v === undefined ? 'missing' : describe(v)} (it has no default)`,
-        op.name,
-        rowIndex,
-        'missing',
-      );
+      throw missingValue(op, v, rowIndex);
     }
   } else {
     const key = categoryKey(v);

@@ -3,11 +3,11 @@
  * type-only imports and re-exports included (a type-only cycle still ties the two modules together).
  * The import graph is read with TypeScript's preprocessor, once per file and lint run.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 
-/** Resolved relative imports of each file, shared by every file linted in this process. */
+/** Resolved relative imports of each file, shared by every file linted in this process; mtimeMs -1: linted text. */
 const importsOf = new Map();
 
 function resolveImport(from, specifier) {
@@ -19,17 +19,27 @@ function resolveImport(from, specifier) {
   return undefined;
 }
 
+/** The resolved relative imports of `file` (of `text` when given: the text being linted). */
 function imports(file, text) {
-  let found = importsOf.get(file);
-  if (!found) {
-    const source = text ?? readFileSync(file, 'utf8');
-    found = ts
-      .preProcessFile(source, true, true)
-      .importedFiles.map((ref) => resolveImport(file, ref.fileName))
-      .filter((target) => target !== undefined);
-    importsOf.set(file, found);
+  if (text !== undefined) {
+    const found = parseImports(file, text);
+    importsOf.set(file, { mtimeMs: -1, found });
+    return found;
   }
+  // Re-read a file changed since it was parsed (an editor keeps one process across edits).
+  const mtimeMs = existsSync(file) ? statSync(file).mtimeMs : 0;
+  const cached = importsOf.get(file);
+  if (cached && (cached.mtimeMs === mtimeMs || cached.mtimeMs === -1)) return cached.found;
+  const found = mtimeMs ? parseImports(file, readFileSync(file, 'utf8')) : [];
+  importsOf.set(file, { mtimeMs, found });
   return found;
+}
+
+function parseImports(file, text) {
+  return ts
+    .preProcessFile(text, true, true)
+    .importedFiles.map((ref) => resolveImport(file, ref.fileName))
+    .filter((target) => target !== undefined);
 }
 
 /** A path of imports from `start` back to `file`, or undefined. */
@@ -55,8 +65,7 @@ const rule = {
   },
   create(context) {
     const file = context.filename;
-    importsOf.delete(file); // the text being linted may differ from the file on disk
-    imports(file, context.sourceCode.text);
+    imports(file, context.sourceCode.text); // the text being linted may differ from the file on disk
     const root = context.cwd;
     const shorten = (p) => (p.startsWith(root) ? p.slice(root.length + 1) : p);
     function check(node) {

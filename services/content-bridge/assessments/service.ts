@@ -1,11 +1,12 @@
 /**
  * The assessment flows behind the routes: definitions, attempts (start, submit), results and manual
  * grading. A final result (all questions graded) updates course progress and records an
- * `assessment_complete` learning event in the same transaction. Failures are thrown as problems;
- * nothing here reads or writes the HTTP exchange.
+ * `assessment_complete` learning event in the same transaction. Failures are thrown as
+ * domain errors (kit/domain-error.ts); nothing here reads or writes the HTTP exchange.
  */
 import type { Queryable } from '../../kit/deps/database.ts';
-import { ProblemError, problem, type FieldError } from '../../kit/http/problem.ts';
+import { domain, type DomainError } from '../../kit/domain-error.ts';
+import type { FieldError } from '../../kit/http/problem.ts';
 import type { AppContext } from '../context.ts';
 import { outboxLearningEventSink, recordCourseProgress, type LearningEventSink } from './events.ts';
 import { applyGrades, checkAnswers, checkGrades, gradeSubmission, score } from './grading.ts';
@@ -87,24 +88,20 @@ function toResult(attempt: AttemptRow, assessment: AssessmentRow, opts: { reveal
   };
 }
 
-const attemptConflict = (attempt: AttemptRow): ProblemError => {
+const attemptConflict = (attempt: AttemptRow): DomainError => {
   if (attempt.submitted_at) {
-    return new ProblemError({
-      status: 409,
+    return domain.conflict('This attempt has already been submitted; start a new attempt to answer again', {
       title: 'Already Submitted',
-      detail: 'This attempt has already been submitted; start a new attempt to answer again',
       extensions: { attempt_id: attempt.id, submitted_at: attempt.submitted_at.toISOString() },
     });
   }
   if (attempt.expired) {
-    return new ProblemError({
-      status: 409,
+    return domain.conflict(`The attempt's deadline has passed (submissions are accepted up to ${SUBMIT_GRACE_SECONDS} s after it)`, {
       title: 'Deadline Passed',
-      detail: `The attempt's deadline has passed (submissions are accepted up to ${SUBMIT_GRACE_SECONDS} s after it)`,
       extensions: { attempt_id: attempt.id, deadline: attempt.deadline?.toISOString() ?? null, grace_seconds: SUBMIT_GRACE_SECONDS },
     });
   }
-  return problem.conflict('The attempt cannot be submitted now');
+  return domain.conflict('The attempt cannot be submitted now');
 };
 
 export interface AssessmentServiceOptions {
@@ -160,7 +157,7 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
         if (!kinds.has(p))
           errors.push({ location: `body.metadata.prerequisites.${i}`, message: `${p} is neither a content item nor an assessment` });
       });
-      if (errors.length) throw problem.unprocessable('The assessment is invalid', errors);
+      if (errors.length) throw domain.invalid('The assessment is invalid', errors);
       const row = await repo.create({
         title: body.title,
         type: body.type,
@@ -180,7 +177,7 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
     /** One assessment as `reader` sees it: correct answers only for staff, and the reader's attempt count. */
     async read(assessmentId: string, reader: { userId: string; isStaff: boolean }): Promise<AssessmentOut> {
       const row = await repo.find(assessmentId);
-      if (!row) throw problem.notFound('No such assessment');
+      if (!row) throw domain.notFound('No such assessment');
       const attemptsUsed = await repo.countAttempts(reader.userId, row.id);
       return toAssessment(row, { revealAnswers: reader.isStaff, attemptsUsed });
     },
@@ -188,24 +185,20 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
     /** Starts an attempt once the prerequisites are met and while attempts are left (409 otherwise). */
     async start(assessmentId: string, userId: string): Promise<StartOut> {
       const assessment = await repo.find(assessmentId);
-      if (!assessment) throw problem.notFound('No such assessment');
+      if (!assessment) throw domain.notFound('No such assessment');
       const { attempt, used } = await db.transaction(async (tx) => {
         await repo.lockAttempts(tx, userId, assessment.id);
         const missing = await repo.missingPrerequisites(userId, assessment.prerequisites, tx);
         if (missing.length) {
-          throw new ProblemError({
-            status: 409,
-            title: 'Prerequisites Not Met',
-            detail: `Complete ${missing.length} prerequisite(s) first: content items must be completed and assessments passed`,
-            extensions: { missing_prerequisites: missing },
-          });
+          throw domain.conflict(
+            `Complete ${missing.length} prerequisite(s) first: content items must be completed and assessments passed`,
+            { title: 'Prerequisites Not Met', extensions: { missing_prerequisites: missing } },
+          );
         }
         const count = await repo.countAttempts(userId, assessment.id, tx);
         if (assessment.attempts_allowed !== null && count >= assessment.attempts_allowed) {
-          throw new ProblemError({
-            status: 409,
+          throw domain.conflict(`All ${assessment.attempts_allowed} allowed attempt(s) have been used`, {
             title: 'No Attempts Left',
-            detail: `All ${assessment.attempts_allowed} allowed attempt(s) have been used`,
             extensions: { attempts_allowed: assessment.attempts_allowed, attempts_used: count },
           });
         }
@@ -232,19 +225,19 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
     /** Submits an attempt once (its owner only, before the deadline plus grace); objective questions are graded at once. */
     async submit(body: SubmitInput, userId: string): Promise<ResultOut> {
       const current = await repo.findAttempt(body.attempt_id);
-      if (!current) throw problem.notFound('No such attempt');
-      if (current.user_id !== userId) throw problem.forbidden('Only the user who started an attempt may submit it');
+      if (!current) throw domain.notFound('No such attempt');
+      if (current.user_id !== userId) throw domain.forbidden('Only the user who started an attempt may submit it');
       if (current.submitted_at || current.expired) throw attemptConflict(current);
       const assessment = await repo.find(current.assessment_id);
-      if (!assessment) throw problem.notFound('The assessment no longer exists');
+      if (!assessment) throw domain.notFound('The assessment no longer exists');
       const answerErrors: FieldError[] = checkAnswers(assessment.questions, body.answers);
-      if (answerErrors.length) throw problem.unprocessable('The answers do not fit the questions', answerErrors);
+      if (answerErrors.length) throw domain.invalid('The answers do not fit the questions', answerErrors);
 
       const saved = await db.transaction(async (tx) => {
         const claimed = await repo.claimSubmission(tx, body.attempt_id, userId);
         if (!claimed) {
           const now = await repo.findAttempt(body.attempt_id, tx);
-          throw now ? attemptConflict(now) : problem.notFound('No such attempt');
+          throw now ? attemptConflict(now) : domain.notFound('No such attempt');
         }
         const graded = gradeSubmission(assessment.questions, body.answers);
         const final = graded.pendingManual ? null : score(graded.results, Number(assessment.passing_score));
@@ -263,10 +256,10 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
     /** An attempt's result for its owner, or for staff (who also see the correct answers). */
     async result(attemptId: string, reader: { userId: string; isStaff: boolean }): Promise<ResultOut> {
       const attempt = await repo.findAttempt(attemptId);
-      if (!attempt) throw problem.notFound('No such attempt');
-      if (attempt.user_id !== reader.userId && !reader.isStaff) throw problem.forbidden("You may only read your own attempts' results");
+      if (!attempt) throw domain.notFound('No such attempt');
+      if (attempt.user_id !== reader.userId && !reader.isStaff) throw domain.forbidden("You may only read your own attempts' results");
       const assessment = await repo.find(attempt.assessment_id);
-      if (!assessment) throw problem.notFound('The assessment no longer exists');
+      if (!assessment) throw domain.notFound('The assessment no longer exists');
       return toResult(attempt, assessment, { revealAnswers: reader.isStaff });
     },
 
@@ -274,18 +267,18 @@ export function assessmentService(app: AppContext, opts: AssessmentServiceOption
     async grade(body: GradeInput, graderId: string): Promise<ResultOut> {
       const { attempt, assessment } = await db.transaction(async (tx) => {
         const current = await repo.findAttempt(body.attempt_id, tx, { forUpdate: true });
-        if (!current) throw problem.notFound('No such attempt');
-        if (current.user_id === graderId) throw problem.forbidden('You may not grade your own attempt');
+        if (!current) throw domain.notFound('No such attempt');
+        if (current.user_id === graderId) throw domain.forbidden('You may not grade your own attempt');
         if (current.status === 'started') {
-          throw new ProblemError({ status: 409, title: 'Not Submitted', detail: 'The attempt has not been submitted yet' });
+          throw domain.conflict('The attempt has not been submitted yet', { title: 'Not Submitted' });
         }
         if (current.status === 'graded') {
-          throw new ProblemError({ status: 409, title: 'Already Graded', detail: 'The result of this attempt is final' });
+          throw domain.conflict('The result of this attempt is final', { title: 'Already Graded' });
         }
         const def = (await repo.find(current.assessment_id, tx))!;
         const results = current.results ?? [];
         const errors = checkGrades(results, body.grades);
-        if (errors.length) throw problem.unprocessable('The grades do not fit the attempt', errors);
+        if (errors.length) throw domain.invalid('The grades do not fit the attempt', errors);
         await repo.saveGrades(tx, current.id, body.grades, graderId);
         const updated = applyGrades(results, body.grades);
         const done = !updated.some((r) => r.grading === 'pending');

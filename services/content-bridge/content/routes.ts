@@ -12,7 +12,9 @@
  */
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { DomainError } from '../../kit/domain-error.ts';
 import { noneMatch, parseIfMatch } from '../../kit/http/conditional.ts';
+import { toProblem } from '../../kit/http/errors.ts';
 import { problem, ProblemError } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
@@ -115,7 +117,7 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
           doc = await service.upload({ req: ctx.req, logger: ctx.state.log ?? app.logger, userId: principal!.userId });
         } catch (err) {
           // The request body may be unread: only a refused form (422) leaves the connection usable.
-          if (err instanceof ProblemError && err.status !== 422) ctx.set('Connection', 'close');
+          if ((err instanceof ProblemError || err instanceof DomainError) && toProblem(err).status !== 422) ctx.set('Connection', 'close');
           throw err;
         }
         ctx.set('Location', `/api/content/${doc.content_id}`);

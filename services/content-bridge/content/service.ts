@@ -1,16 +1,17 @@
 /**
  * The content flows behind the routes: search, the manifest, streamed and presigned uploads,
- * verify-and-complete, the metadata transaction and delete. Failures are thrown as problems; nothing
- * here reads or writes the HTTP exchange.
+ * verify-and-complete, the metadata transaction and delete. Failures are thrown as domain errors
+ * (kit/domain-error.ts); nothing here reads or writes the HTTP exchange.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Queryable } from '../../kit/deps/database.ts';
+import { domain, DomainError } from '../../kit/domain-error.ts';
 import { cursorQuery, decodeCursor, paginate } from '../../kit/http/cursor.ts';
 import { fieldErrors } from '../../kit/http/field-errors.ts';
 import { removeQuietly } from '../../kit/http/multipart.ts';
-import { problem, ProblemError, type FieldError } from '../../kit/http/problem.ts';
+import { ProblemError, type FieldError } from '../../kit/http/problem.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 import type { AppContext } from '../context.ts';
 import { contentCache } from './cache.ts';
@@ -70,7 +71,7 @@ export function contentService(app: AppContext) {
     for (const id of await missingContent(tx, prerequisites ?? [])) {
       errors.push({ location: prerequisitesAt, message: `no published content item ${id}` });
     }
-    if (errors.length) throw problem.unprocessable('The request refers to a course or content that does not exist', errors);
+    if (errors.length) throw domain.invalid('The request refers to a course or content that does not exist', errors);
   }
 
   function parseMetadataField(raw: string | undefined): MetadataInput {
@@ -79,10 +80,10 @@ export function contentService(app: AppContext) {
     try {
       json = JSON.parse(raw);
     } catch {
-      throw problem.unprocessable('The upload form is invalid', [{ location: 'body.metadata', message: 'must be a JSON object' }]);
+      throw domain.invalid('The upload form is invalid', [{ location: 'body.metadata', message: 'must be a JSON object' }]);
     }
     const result = metadataInputSchema.safeParse(json);
-    if (!result.success) throw problem.unprocessable('The upload form is invalid', fieldErrors('body.metadata', result.error));
+    if (!result.success) throw domain.invalid('The upload form is invalid', fieldErrors('body.metadata', result.error));
     return result.data;
   }
 
@@ -92,8 +93,8 @@ export function contentService(app: AppContext) {
     try {
       const { head, ended } = await readHead(source, SNIFF_BYTES);
       const media = checkMedia(type, head, ended);
-      if (media instanceof ProblemError) throw problem.unprocessable(media.detail ?? 'The file type is not allowed');
-      if (media !== declared) throw problem.unprocessable(`The uploaded file is ${media}, not the declared ${declared}`);
+      if (media instanceof ProblemError) throw domain.invalid(media.detail ?? 'The file type is not allowed');
+      if (media !== declared) throw domain.invalid(`The uploaded file is ${media}, not the declared ${declared}`);
       const hash = createHash('sha256').update(head);
       let size = head.length;
       if (!ended) {
@@ -115,9 +116,7 @@ export function contentService(app: AppContext) {
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
       const q = query.q || undefined;
       if (cursor && (cursor.order === 'rank') !== Boolean(q)) {
-        throw problem.unprocessable('The cursor belongs to another query', [
-          { location: 'query.cursor', message: 'not a cursor for this query' },
-        ]);
+        throw domain.invalid('The cursor belongs to another query', [{ location: 'query.cursor', message: 'not a cursor for this query' }]);
       }
       const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : [query.tags];
       const tags = [...new Set(rawTags.flatMap((t) => t.split(',')).map((t) => t.trim().toLowerCase()))].filter(Boolean);
@@ -166,7 +165,7 @@ export function contentService(app: AppContext) {
         async validate(raw, complete) {
           // Before the form has ended a missing field may still come: only what is present is judged.
           const result = (complete ? uploadFieldsSchema : uploadFieldsSchema.partial()).safeParse(raw);
-          if (!result.success) throw problem.unprocessable('The upload form is invalid', fieldErrors('body', result.error));
+          if (!result.success) throw domain.invalid('The upload form is invalid', fieldErrors('body', result.error));
           const metadata = parseMetadataField(result.data.metadata);
           await checkReferences(result.data.course_id, metadata.prerequisites, 'body.metadata.prerequisites');
           const { title, type } = result.data;
@@ -195,7 +194,7 @@ export function contentService(app: AppContext) {
         return toDoc(row);
       } catch (err) {
         await removeQuietly(store, file.key, app.logger);
-        if (isForeignKeyViolation(err)) throw problem.unprocessable('The course or a prerequisite was deleted during the upload');
+        if (isForeignKeyViolation(err)) throw domain.invalid('The course or a prerequisite was deleted during the upload');
         throw err;
       }
     },
@@ -203,11 +202,11 @@ export function contentService(app: AppContext) {
     /** A pending item and a presigned PUT URL for its file; `complete` publishes it. */
     async presign(body: PresignInput, userId: string): Promise<PresignedUpload> {
       if (!isAllowed(body.type, body.content_type)) {
-        throw problem.unprocessable('The content type is not allowed for this type of content', [
+        throw domain.invalid('The content type is not allowed for this type of content', [
           { location: 'body.content_type', message: `allowed for ${body.type}: ${ALLOWED_MEDIA[body.type].join(', ')}` },
         ]);
       }
-      if (body.size !== undefined && body.size > maxBytes) throw problem.tooLarge(`The file exceeds the upload limit of ${maxBytes} bytes`);
+      if (body.size !== undefined && body.size > maxBytes) throw domain.tooLarge(`The file exceeds the upload limit of ${maxBytes} bytes`);
       const metadata = body.metadata ?? {};
       await checkReferences(body.course_id, metadata.prerequisites, 'body.metadata.prerequisites');
       const id = randomUUID();
@@ -236,7 +235,7 @@ export function contentService(app: AppContext) {
           createdBy: userId,
         });
       } catch (err) {
-        if (isForeignKeyViolation(err)) throw problem.unprocessable('The course or a prerequisite was just deleted');
+        if (isForeignKeyViolation(err)) throw domain.invalid('The course or a prerequisite was just deleted');
         throw err;
       }
       return {
@@ -251,38 +250,38 @@ export function contentService(app: AppContext) {
     /** Verifies, hashes and sniffs a presigned upload's object, then publishes the item; a bad object is discarded. */
     async complete(contentId: string, caller: { userId: string; isAdmin: boolean }): Promise<ContentDoc> {
       const row = await repo.find(contentId, { includePending: true });
-      if (!row) throw problem.notFound('No such content');
-      if (row.status !== 'pending') throw problem.conflict('This upload is already complete');
+      if (!row) throw domain.notFound('No such content');
+      if (row.status !== 'pending') throw domain.conflict('This upload is already complete');
       if (row.created_by !== caller.userId && !caller.isAdmin) {
-        throw problem.forbidden('Only the uploader or an admin may complete this upload');
+        throw domain.forbidden('Only the uploader or an admin may complete this upload');
       }
       const key = row.file_path!;
       const info = await store.stat(key);
-      if (!info) throw problem.conflict('Nothing was uploaded yet: PUT the file to upload_url first');
+      if (!info) throw domain.conflict('Nothing was uploaded yet: PUT the file to upload_url first');
 
-      const discard = async (failure: ProblemError): Promise<never> => {
+      const discard = async (failure: Error): Promise<never> => {
         await store.remove(key);
         await repo.remove(row.id);
         throw failure;
       };
-      if (info.size > maxBytes) await discard(problem.tooLarge(`The file exceeds the upload limit of ${maxBytes} bytes`));
+      if (info.size > maxBytes) await discard(domain.tooLarge(`The file exceeds the upload limit of ${maxBytes} bytes`));
       if (row.size_bytes !== null && Number(row.size_bytes) !== info.size) {
-        await discard(problem.unprocessable(`The uploaded file has ${info.size} bytes, not the declared ${row.size_bytes}`));
+        await discard(domain.invalid(`The uploaded file has ${info.size} bytes, not the declared ${row.size_bytes}`));
       }
 
       let verified: { sha256: string; size: number };
       try {
         verified = await verifyObject(key, row.content_type, row.mime_type!);
       } catch (err) {
-        if (err instanceof ProblemError) await discard(err);
+        if (err instanceof DomainError || err instanceof ProblemError) await discard(err);
         throw err;
       }
       const after = await store.stat(key);
       if (!after || after.etag !== info.etag || verified.size !== info.size) {
-        throw problem.conflict('The object changed while it was being verified; complete the upload again');
+        throw domain.conflict('The object changed while it was being verified; complete the upload again');
       }
       const published = await repo.publish(row.id, { sizeBytes: verified.size, sha256: verified.sha256, mimeType: row.mime_type! });
-      if (!published) throw problem.conflict('This upload is already complete');
+      if (!published) throw domain.conflict('This upload is already complete');
       await cache.invalidate(row.id);
       return toDoc(published);
     },
@@ -311,14 +310,14 @@ export function contentService(app: AppContext) {
         updated = await db.transaction(async (tx) => {
           if (changes.prerequisites) await lockPrerequisites(tx);
           const current = await repo.find(id, {}, tx);
-          if (!current) throw problem.notFound('No such content');
+          if (!current) throw domain.notFound('No such content');
           await checkReferences(changes.courseId, changes.prerequisites, 'body.prerequisites', tx);
           const row = await repo.update(id, changes, versions, tx);
-          if (!row) throw problem.preconditionFailed(`The content changed since you read it; its current ETag is ${toDoc(current).etag}`);
+          if (!row) throw domain.stale(`The content changed since you read it; its current ETag is ${toDoc(current).etag}`);
           if (changes.prerequisites) {
             const cyclic = await itemsOnCycles(tx, [id]);
             if (cyclic.length) {
-              throw problem.unprocessable('The prerequisites would form a cycle', [
+              throw domain.invalid('The prerequisites would form a cycle', [
                 { location: 'body.prerequisites', message: `${id} would (indirectly) require itself` },
               ]);
             }
@@ -326,7 +325,7 @@ export function contentService(app: AppContext) {
           return row;
         });
       } catch (err) {
-        if (isForeignKeyViolation(err)) throw problem.unprocessable('The course was deleted during the update');
+        if (isForeignKeyViolation(err)) throw domain.invalid('The course was deleted during the update');
         throw err;
       }
       await cache.invalidate(id);
@@ -339,7 +338,7 @@ export function contentService(app: AppContext) {
         const row = await repo.find(contentId);
         return row ? toDoc(row) : undefined;
       });
-      if (!doc) throw problem.notFound('No such content');
+      if (!doc) throw domain.notFound('No such content');
       return { doc, hit };
     },
 
@@ -347,7 +346,7 @@ export function contentService(app: AppContext) {
     async remove(contentId: string): Promise<void> {
       const changed = await db.transaction(async (tx) => {
         const row = await repo.find(contentId, { includePending: true, forUpdate: true }, tx);
-        if (!row) throw problem.notFound('No such content');
+        if (!row) throw domain.notFound('No such content');
         const dependants = await repo.dropPrerequisite(row.id, tx);
         await repo.remove(row.id, tx);
         // Last, so a failure (503 when the store is down) rolls the row back: nothing is half-deleted.

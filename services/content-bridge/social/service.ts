@@ -1,12 +1,13 @@
 /**
  * The social flows behind the routes: forum threads and replies, moderation, feeds and interactions.
- * Every read is filtered by what the viewer may see (visibility.ts). Failures are thrown as problems;
- * nothing here reads or writes the HTTP exchange.
+ * Every read is filtered by what the viewer may see (visibility.ts). Failures are thrown as
+ * domain errors (kit/domain-error.ts); nothing here reads or writes the HTTP exchange.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../kit/deps/database.ts';
+import { domain } from '../../kit/domain-error.ts';
 import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
-import { ProblemError, problem, type FieldError } from '../../kit/http/problem.ts';
+import type { FieldError } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import {
@@ -42,7 +43,7 @@ const toPage = (query: PageQuery): Page => ({
 const pageOf = <R extends { cursor_ts: string; id: string }>(rows: R[], query: PageQuery) =>
   paginate(rows, query.limit, (row) => ({ order: 'time', createdAt: row.cursor_ts, id: row.id }));
 
-const invalid = (detail: string, location: string, message: string) => problem.unprocessable(detail, [{ location, message }]);
+const invalid = (detail: string, location: string, message: string) => domain.invalid(detail, [{ location, message }]);
 
 const newPostRow = (p: {
   id: string;
@@ -183,7 +184,7 @@ export function socialService(app: AppContext) {
 
   return {
     async threads(viewer: Viewer, courseId: string, query: PageQuery): Promise<{ threads: PostOut[]; next_cursor: string | null }> {
-      if (!(await repo.course(courseId))) throw problem.notFound('No such course');
+      if (!(await repo.course(courseId))) throw domain.notFound('No such course');
       const { page, next } = pageOf(await cursorQuery(() => repo.threads(viewer, courseId, toPage(query))), query);
       return { threads: page.map(toPost), next_cursor: next };
     },
@@ -215,7 +216,7 @@ export function socialService(app: AppContext) {
       query: PageQuery,
     ): Promise<PostOut & { replies: PostOut[]; next_cursor: string | null }> {
       const post = await repo.findPost(viewer, postId);
-      if (!post) throw problem.notFound('No such post');
+      if (!post) throw domain.notFound('No such post');
       const { page, next } = pageOf(await cursorQuery(() => repo.replies(viewer, post.id, toPage(query))), query);
       return { ...toPost(post), replies: page.map(toPost), next_cursor: next };
     },
@@ -223,11 +224,11 @@ export function socialService(app: AppContext) {
     /** Deletes a post (its author, an admin or the course's instructor); deleting twice is not an error. */
     async deletePost(viewer: Viewer, postId: string): Promise<void> {
       const post = await repo.findPost(viewer, postId);
-      if (!post) throw problem.notFound('No such post');
+      if (!post) throw domain.notFound('No such post');
       if (post.author_id !== viewer.userId) {
         const course = await repo.course(post.course_id);
         if (!viewer.isAdmin && course?.instructor_id !== viewer.userId) {
-          throw problem.forbidden("Only the author, an admin or the course's instructor may delete a post");
+          throw domain.forbidden("Only the author, an admin or the course's instructor may delete a post");
         }
       }
       await repo.deletePost(post.id);
@@ -235,19 +236,19 @@ export function socialService(app: AppContext) {
 
     async moderate(viewer: Viewer, postId: string, body: ModerationInput): Promise<PostOut> {
       const post = await repo.findPost(viewer, postId);
-      if (!post) throw problem.notFound('No such post');
+      if (!post) throw domain.notFound('No such post');
       const course = await repo.course(post.course_id);
       if (!viewer.isAdmin && course?.instructor_id !== viewer.userId) {
-        throw problem.forbidden("Only an admin or the course's instructor may moderate its posts");
+        throw domain.forbidden("Only an admin or the course's instructor may moderate its posts");
       }
       if (!(await repo.setHidden(post.id, body.action === 'hide', viewer.userId, body.reason ?? null))) {
-        throw new ProblemError({ status: 409, title: 'Post Deleted', detail: 'A deleted post cannot be moderated' });
+        throw domain.conflict('A deleted post cannot be moderated', { title: 'Post Deleted' });
       }
       return toPost((await repo.findPost(viewer, post.id))!);
     },
 
     async feed(viewer: Viewer, userId: string, query: PageQuery): Promise<{ items: InteractionOut[]; next_cursor: string | null }> {
-      if (!(await repo.userExists(userId))) throw problem.notFound('No such user');
+      if (!(await repo.userExists(userId))) throw domain.notFound('No such user');
       const { page, next } = pageOf(await cursorQuery(() => repo.feed(viewer, userId, toPage(query))), query);
       return { items: page.map((r) => toInteraction(r, r.post_content)), next_cursor: next };
     },
@@ -269,7 +270,7 @@ export function socialService(app: AppContext) {
       if (body.interaction_type === 'follow' && body.target_id === viewer.userId) {
         errors.push({ location: 'body.target_id', message: 'you cannot follow yourself' });
       }
-      if (errors.length) throw problem.unprocessable('The interaction is invalid', errors);
+      if (errors.length) throw domain.invalid('The interaction is invalid', errors);
 
       const { courseId, target } = await interactionCourse(viewer, body);
       let privacy = body.metadata.privacy_level;
@@ -308,14 +309,10 @@ export function socialService(app: AppContext) {
       const row = await repo.findInteraction(interactionId);
       if (!row || (row.user_id !== principal.userId && !principal.roles.includes('admin'))) {
         // Someone else's interaction is indistinguishable from a missing one.
-        throw problem.notFound('No such interaction of yours');
+        throw domain.notFound('No such interaction of yours');
       }
       if (row.post_id) {
-        throw new ProblemError({
-          status: 409,
-          title: 'Delete The Post',
-          detail: `Delete post ${row.post_id} instead (DELETE /api/social/posts/{post_id})`,
-        });
+        throw domain.conflict(`Delete post ${row.post_id} instead (DELETE /api/social/posts/{post_id})`, { title: 'Delete The Post' });
       }
       await repo.deleteInteraction(row.id);
     },

@@ -1,10 +1,60 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import local from './scripts/eslint/no-import-cycle.js';
 
-export default tseslint.config({ ignores: ['node_modules/**', 'coverage/**'] }, js.configs.recommended, ...tseslint.configs.recommended, {
-  rules: {
-    // The harness and the Kubernetes objects are untyped JSON by nature.
-    '@typescript-eslint/no-explicit-any': 'off',
-    '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+/** no-restricted-imports patterns naming the folders a module may not import from. */
+const forbid = (message, ...groups) => ['error', { patterns: groups.map((group) => ({ group: [group], message })) }];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    plugins: { local },
+    rules: {
+      // The harness and the Kubernetes objects are untyped JSON by nature.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'local/no-import-cycle': 'error',
+    },
   },
-});
+  // Boundaries. tests/ may import anything.
+  {
+    files: ['operator/specs/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        'operator/specs builds the desired state as pure functions: it imports neither the Kubernetes client nor the reconciler',
+        '**/kube/**',
+        '**/reconcile/**',
+      ),
+    },
+  },
+  {
+    files: ['services/kit/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        'The service kit is shared by both APIs and imports neither',
+        '**/content-bridge/**',
+        '**/ml-server/**',
+      ),
+    },
+  },
+  {
+    files: ['services/content-bridge/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        'The Content Bridge does not import the ML Server; share code through services/kit',
+        '**/ml-server/**',
+      ),
+    },
+  },
+  {
+    files: ['services/ml-server/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        'The ML Server does not import the Content Bridge; share code through services/kit',
+        '**/content-bridge/**',
+      ),
+    },
+  },
+);

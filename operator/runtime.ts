@@ -61,20 +61,9 @@ function loadDashboards(dir: string | undefined): Record<string, string> {
   );
 }
 
-export async function startOperator(o: OperatorOptions) {
-  const metrics = createOperatorMetrics(CONTROLLER_NAME);
-  const client = new KubeClient(o.kubeConfig, metrics.observeRequest);
-  const namespaces: Array<string | undefined> = o.watchNamespaces.length ? o.watchNamespaces : [undefined];
-  const informers = new Map<string, Informer[]>(); // kind → one informer per watched namespace
-  const make = (resource: ResourceType, labelSelector?: string) => {
-    const list = namespaces.map(
-      (namespace) => new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs }),
-    );
-    informers.set(resource.kind, list);
-    return list;
-  };
-
-  const cache: ClusterCache = {
+/** The reconciler's view of the informers' caches. */
+function clusterCache(informers: ReadonlyMap<string, Informer[]>): ClusterCache {
+  return {
     has: (kind) => informers.has(kind),
     get(kind, namespace, name) {
       for (const informer of informers.get(kind) ?? []) {
@@ -91,8 +80,75 @@ export async function startOperator(o: OperatorOptions) {
         );
     },
   };
+}
 
+/** Whether the cluster serves the monitoring.coreos.com kinds, asked at most once a minute. */
+function monitoringCapabilities(client: KubeClient): () => Promise<{ serviceMonitor: boolean; prometheusRule: boolean }> {
   let capabilities = { at: 0, value: { serviceMonitor: false, prometheusRule: false } };
+  return async () => {
+    if (Date.now() - capabilities.at < 60_000) return capabilities.value;
+    try {
+      const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
+      const names = new Set(group.resources.map((r) => r.name));
+      capabilities = {
+        at: Date.now(),
+        value: { serviceMonitor: names.has('servicemonitors'), prometheusRule: names.has('prometheusrules') },
+      };
+    } catch {
+      capabilities = { at: Date.now(), value: { serviceMonitor: false, prometheusRule: false } };
+    }
+    return capabilities.value;
+  };
+}
+
+/** Throws when the object storage endpoint does not answer within 3 s (any HTTP answer will do). */
+async function probeObjectStorage(endpoint: string): Promise<void> {
+  try {
+    const res = await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+  } catch (err) {
+    throw new Error(`${endpoint} is unreachable (${(err as Error).cause ?? (err as Error).message})`, { cause: err });
+  }
+}
+
+/** Serves /metrics, /livez (/healthz) and /readyz (503 while an informer is not synced or stale). */
+async function serveHttp(
+  httpPort: number,
+  metrics: ReturnType<typeof createOperatorMetrics>,
+  informers: () => Informer[],
+  leading: () => boolean,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    } else if (req.url === '/livez' || req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (req.url === '/readyz') {
+      const stale = informers().filter((i) => !i.healthy());
+      res.writeHead(stale.length ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ status: stale.length ? 'informers not synced or stale' : 'ok', leading: leading(), staleInformers: stale.length }),
+      );
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(httpPort, '0.0.0.0', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+export async function startOperator(o: OperatorOptions) {
+  const metrics = createOperatorMetrics(CONTROLLER_NAME);
+  const client = new KubeClient(o.kubeConfig, metrics.observeRequest);
+  const namespaces: Array<string | undefined> = o.watchNamespaces.length ? o.watchNamespaces : [undefined];
+  const informers = new Map<string, Informer[]>(); // kind → one informer per watched namespace
+  const make = (resource: ResourceType, labelSelector?: string) => {
+    const list = namespaces.map(
+      (namespace) => new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs }),
+    );
+    informers.set(resource.kind, list);
+    return list;
+  };
+
+  const cache = clusterCache(informers);
   const reconcile = createReconciler({
     client,
     cache,
@@ -108,28 +164,8 @@ export async function startOperator(o: OperatorOptions) {
       if (since === undefined) metrics.platformLastBackup.remove({ namespace, name });
       else metrics.platformLastBackup.set({ namespace, name }, since);
     },
-    async capabilities() {
-      if (Date.now() - capabilities.at < 60_000) return capabilities.value;
-      try {
-        const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
-        const names = new Set(group.resources.map((r) => r.name));
-        capabilities = {
-          at: Date.now(),
-          value: { serviceMonitor: names.has('servicemonitors'), prometheusRule: names.has('prometheusrules') },
-        };
-      } catch {
-        capabilities = { at: Date.now(), value: { serviceMonitor: false, prometheusRule: false } };
-      }
-      return capabilities.value;
-    },
-    async probeObjectStorage(endpoint) {
-      try {
-        const res = await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
-        await res.body?.cancel();
-      } catch (err) {
-        throw new Error(`${endpoint} is unreachable (${(err as Error).cause ?? (err as Error).message})`, { cause: err });
-      }
-    },
+    capabilities: monitoringCapabilities(client),
+    probeObjectStorage,
   });
 
   const controller = new Controller({ name: CONTROLLER_NAME, reconcile, concurrency: o.concurrency, metrics, logger: o.logger });
@@ -202,23 +238,9 @@ export async function startOperator(o: OperatorOptions) {
   if (elector) elector.start();
   else controller.start();
 
-  let server: Server | undefined;
-  let port: number | undefined;
-  if (o.httpPort !== undefined) {
-    server = createServer((req, res) => {
-      if (req.url === '/metrics') {
-        void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
-      } else if (req.url === '/livez' || req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      } else if (req.url === '/readyz') {
-        const stale = all().filter((i) => !i.healthy());
-        res.writeHead(stale.length ? 503 : 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: stale.length ? 'informers not synced or stale' : 'ok', leading, staleInformers: stale.length }));
-      } else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server!.listen(o.httpPort, '0.0.0.0', resolve));
-    port = (server.address() as { port: number }).port;
-  }
+  const http = o.httpPort === undefined ? undefined : await serveHttp(o.httpPort, metrics, all, () => leading);
+  const server = http?.server;
+  const port = http?.port;
 
   return {
     client,

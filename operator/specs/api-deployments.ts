@@ -1,7 +1,7 @@
 /** The two APIs: a Deployment and a Service each (Content Bridge on 8090, ML Server on 8010). */
 import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
-import { ANNOTATIONS, HTTP_PATHS, PORTS, UIDS } from './constants.ts';
-import { isAutoscaled } from './autoscaling.ts';
+import { ANNOTATIONS, HTTP_PATHS, UIDS } from './constants.ts';
+import { API_COMPONENTS, apiEndpoint, isAutoscaled, type ApiKey } from './components.ts';
 import type { BuildInput } from './context.ts';
 import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
 import { publicUrls } from './ingress.ts';
@@ -20,20 +20,8 @@ import {
 import { secretWiring } from './secrets.ts';
 import type { Child, KubeObject } from './types.ts';
 
-export type ApiKey = 'contentBridge' | 'mlServer';
-
-export const API_COMPONENTS: Record<ApiKey, { container: string; port: number }> = {
-  contentBridge: { container: 'content-bridge', port: PORTS.contentBridge },
-  mlServer: { container: 'ml-server', port: PORTS.mlServer },
-};
-
 /** Seconds the pod keeps serving after it is marked terminating, so endpoints drain first. */
 export const PRE_STOP_SLEEP_SECONDS = 5;
-
-/** In-cluster URL of an API's Service. */
-export function apiEndpoint(input: Pick<BuildInput, 'names' | 'cr'>, key: ApiKey): string {
-  return `http://${input.names[key]}.${input.cr.metadata.namespace}.svc:${API_COMPONENTS[key].port}`;
-}
 
 /** Links in mail (password reset) and presigned URLs must point where clients reach the platform. */
 function publicUrlEnv(input: BuildInput): V1EnvVar[] {

@@ -4,14 +4,10 @@
  * reconciler knows when to hand the count over. Suspend removes the autoscaler: it cannot hold zero.
  */
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
-import type { ApiKey } from './api-deployments.ts';
+import { isAutoscaled, type ApiKey } from './components.ts';
 import type { BuildInput } from './context.ts';
 import { childMeta } from './labels.ts';
 import type { Child, ResolvedAutoscaling } from './types.ts';
-
-export function isAutoscaled(input: BuildInput, key: ApiKey): boolean {
-  return input.spec[key].autoscaling.enabled && !input.spec.suspend;
-}
 
 const utilization = (name: 'cpu' | 'memory', percent: number): V2MetricSpec => ({
   type: 'Resource',

@@ -1,6 +1,6 @@
 /** PodDisruptionBudgets of the APIs, when spec.<api>.podDisruptionBudget.enabled. */
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
-import type { ApiKey } from './api-deployments.ts';
+import type { ApiKey } from './components.ts';
 import type { BuildInput } from './context.ts';
 import { childMeta, selectorLabels } from './labels.ts';
 import type { Child } from './types.ts';

@@ -6,7 +6,7 @@
  * (a hard failure, or a component lost after the platform had been ready), Suspended.
  */
 import type { V1CronJob, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
-import { apiEndpoint, type ApiKey } from './api-deployments.ts';
+import { apiEndpoint, type ApiKey } from './components.ts';
 import type { ImageDefaults } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
 import { SpecError } from './defaults.ts';

@@ -21,21 +21,12 @@ import { closeDeps, createDeps, type CreatedDeps, type Drivers } from '../../ser
 import { persistedSecret } from '../../services/kit/deps/embedded/secrets.ts';
 import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
 import { listen, type RunningServer } from '../../services/kit/http/server.ts';
+import { startBackground, stopBackground } from '../../services/kit/lifecycle.ts';
 import { createLogger, type Logger } from '../../services/kit/observability/logger.ts';
-import {
-  buildContentBridge,
-  ensureFirstAdmin,
-  startBackground as startBridgeBackground,
-  stopBackground as stopBridgeBackground,
-} from '../../services/content-bridge/app.ts';
+import { buildContentBridge, ensureFirstAdmin } from '../../services/content-bridge/app.ts';
 import { loadContentBridgeConfig, type ContentBridgeConfig } from '../../services/content-bridge/config.ts';
 import { MIGRATIONS_DIR as BRIDGE_MIGRATIONS } from '../../services/content-bridge/paths.ts';
-import {
-  buildMlServer,
-  prepareMlServer,
-  startBackground as startMlBackground,
-  stopBackground as stopMlBackground,
-} from '../../services/ml-server/app.ts';
+import { buildMlServer, prepareMlServer } from '../../services/ml-server/app.ts';
 import { loadMlServerConfig, type MlServerConfig } from '../../services/ml-server/config.ts';
 import { MIGRATIONS_DIR as ML_MIGRATIONS } from '../../services/ml-server/paths.ts';
 import { seedSampleData, type SeedResult } from './seed.ts';
@@ -206,7 +197,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         port: bridgeConfig.PORT,
         host: bridgeConfig.HOST,
         graceMs: bridgeConfig.SHUTDOWN_GRACE_MS,
-        closers: [() => stopBridgeBackground(bridge.context)],
+        closers: [() => stopBackground(bridge.context)],
       }),
     );
     opened.push(bridgeServer);
@@ -218,12 +209,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         port: mlConfig.PORT,
         host: mlConfig.HOST,
         graceMs: mlConfig.SHUTDOWN_GRACE_MS,
-        closers: [() => stopMlBackground(ml.context)],
+        closers: [() => stopBackground(ml.context)],
       }),
     );
     opened.push(mlServer);
-    await startBridgeBackground(bridge.context);
-    await startMlBackground(ml.context);
+    await startBackground(bridge.context);
+    await startBackground(ml.context);
 
     const local = (port: number) => `http://${reachable(opts.host)}:${port}`;
     const bridgeUrl = local(bridgeServer.port);

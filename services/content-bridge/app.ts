@@ -21,7 +21,10 @@ import type { AppContext } from './context.ts';
 import { simulationRoutes } from '../kit/http/simulation.ts';
 import { usersRepository } from './users/repository.ts';
 import { userRoutes } from './users/routes.ts';
-import { analyticsRoutes, analyticsRuntime } from './analytics/routes.ts';
+import { createForwarder, type Forwarder } from './analytics/forwarder.ts';
+import { createAnalyticsMetrics } from './analytics/metrics.ts';
+import { analyticsRoutes, type AnalyticsRuntime } from './analytics/routes.ts';
+import { createEventWriter } from './analytics/writer.ts';
 import { contentRoutes } from './content/routes.ts';
 import { courseRoutes } from './courses/routes.ts';
 import { progressRoutes } from './progress/routes.ts';
@@ -46,6 +49,32 @@ export interface BuildOptions {
 export interface ContentBridge extends ServiceApp {
   context: AppContext;
   routes: RouteSpec[];
+  analytics: AnalyticsRuntime;
+}
+
+/** The outbound learning-event stream, when HMA_ANALYTICS_API_URL is set and events are enabled. */
+function analyticsForwarder(context: AppContext): Forwarder | undefined {
+  const { config } = context;
+  if (!config.HMA_ANALYTICS_API_URL || !config.HMA_ANALYTICS_EVENTS_ENABLED) return undefined;
+  return createForwarder(context.deps.db, context.logger, {
+    url: config.HMA_ANALYTICS_API_URL,
+    batchSize: config.HMA_ANALYTICS_BATCH_SIZE,
+    flushIntervalMs: config.HMA_ANALYTICS_FLUSH_INTERVAL * 1000,
+    requestTimeoutMs: config.HMA_ANALYTICS_REQUEST_TIMEOUT * 1000,
+    maxBackoffMs: config.HMA_ANALYTICS_MAX_BACKOFF * 1000,
+    serviceToken: config.HMA_ANALYTICS_SERVICE_TOKEN,
+  });
+}
+
+/** The analytics event writer and forwarder, registered as background tasks of `context`. */
+function analyticsRuntime(context: AppContext): AnalyticsRuntime {
+  const metrics = createAnalyticsMetrics();
+  const writer = createEventWriter(context.deps.db, context.logger, { onCommit: metrics.observeCommit });
+  context.background.push({ name: 'analytics-writer', start: () => undefined, stop: () => writer.stop() });
+  const forwarder = analyticsForwarder(context);
+  // Stopped before the writer (background tasks stop in reverse order), both before the pools close.
+  if (forwarder) context.background.push(forwarder);
+  return { writer, forwarder, metrics };
 }
 
 export function buildContentBridge(opts: BuildOptions): ContentBridge {
@@ -65,10 +94,11 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
     mailer: opts.mailer ?? logMailer(logger),
     background: [],
   };
+  const analytics = analyticsRuntime(context);
   const routes = [
     ...authRoutes(context),
     ...userRoutes(context),
-    ...analyticsRoutes(context),
+    ...analyticsRoutes(context, analytics),
     ...contentRoutes(context),
     ...courseRoutes(context),
     ...progressRoutes(context),
@@ -94,21 +124,10 @@ export function buildContentBridge(opts: BuildOptions): ContentBridge {
       'object-store': (t) => deps.store.ping(t),
     },
   });
-  const analytics = analyticsRuntime(context);
   analytics.metrics.register(service.metrics.registry, analytics.writer, analytics.forwarder);
   // The filesystem store's presigned URLs point here (a no-op with S3).
   mountObjectUrls(service.app, deps.store, { maxBytes: config.UPLOAD_MAX_BYTES });
-  return { ...service, context, routes };
-}
-
-export async function startBackground(context: AppContext): Promise<void> {
-  for (const task of context.background) await task.start();
-}
-
-export async function stopBackground(context: AppContext): Promise<void> {
-  for (const task of [...context.background].reverse()) {
-    await task.stop().catch((err) => context.logger.warn({ err, task: task.name }, 'background task failed to stop'));
-  }
+  return { ...service, context, routes, analytics };
 }
 
 /** Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when no admin exists yet. */

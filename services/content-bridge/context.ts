@@ -1,5 +1,6 @@
 /** Everything a route module needs, built once per process and passed down explicitly. */
 import type { Deps } from '../kit/deps/index.ts';
+import type { BackgroundTask } from '../kit/lifecycle.ts';
 import type { AccessClaims, TokenSettings } from '../kit/auth/tokens.ts';
 import type { RateLimiter } from '../kit/http/rate-limit.ts';
 import type { RATE_RULES } from './auth/rate-rules.ts';
@@ -9,13 +10,6 @@ import type { Mailer } from './auth/mailer.ts';
 import type { RefreshTokens } from './auth/refresh-tokens.ts';
 import type { revocationList } from '../kit/auth/revocation.ts';
 import type { UsersRepository } from './users/repository.ts';
-
-/** Background work (e.g. the analytics forwarder) started after listen and stopped before the pools close. */
-export interface BackgroundTask {
-  name: string;
-  start(): void | Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface AppContext {
   config: ContentBridgeConfig;

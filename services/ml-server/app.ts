@@ -188,13 +188,3 @@ export async function prepareMlServer(context: MlContext): Promise<void> {
   await context.deps.store.ensureBucket();
   await context.jobs.recoverInterrupted();
 }
-
-export async function startBackground(context: MlContext): Promise<void> {
-  for (const task of context.background) await task.start();
-}
-
-export async function stopBackground(context: MlContext): Promise<void> {
-  for (const task of [...context.background].reverse()) {
-    await task.stop().catch((err) => context.logger.warn({ err, task: task.name }, 'background task failed to stop'));
-  }
-}

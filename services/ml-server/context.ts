@@ -2,6 +2,7 @@
 import type { TokenSettings } from '../kit/auth/tokens.ts';
 import type { Database } from '../kit/deps/database.ts';
 import type { Deps } from '../kit/deps/index.ts';
+import type { BackgroundTask } from '../kit/lifecycle.ts';
 import type { Logger } from '../kit/observability/logger.ts';
 import type { LoadedModel } from './inference/index.ts';
 import type { MlServerConfig } from './config.ts';
@@ -13,13 +14,6 @@ import type { PredictionLog } from './serving/prediction-log.ts';
 import type { Predictor } from './serving/predictor.ts';
 import type { RegistryEvents } from './serving/registry-events.ts';
 import type { TrainingJobs } from './training/jobs.ts';
-
-/** Background work started after listen and stopped before the pools close. */
-export interface BackgroundTask {
-  name: string;
-  start(): void | Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface MlContext {
   config: MlServerConfig;

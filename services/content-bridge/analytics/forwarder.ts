@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../kit/deps/database.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
-import type { BackgroundTask } from '../context.ts';
+import type { BackgroundTask } from '../../kit/lifecycle.ts';
 import type { LearningEvent } from './model.ts';
 
 export const BATCH_PATH = '/events/batch';

@@ -1,11 +1,13 @@
 /**
- * The learning event as the API accepts it (the integration spec's event shape), its validation with
+ * The learning event as the API accepts it (event_id?, event_type, user_id, session_id?, timestamp,
+ * context?, data?), its validation with
  * per-item error locations (`body[3].event_type`), and its normalised, hashed form ready to store.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldError } from '../../kit/http/problem.ts';
 import { problem } from '../../kit/http/problem.ts';
+import { fieldErrors } from '../../kit/http/field-errors.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import { canonicalJson, sha256Hex } from '../../kit/canonical.ts';
 
@@ -164,13 +166,6 @@ export const isPrivileged = (principal: Principal) => principal.roles.includes('
 /** Where an item's problems are reported: `body[3]` in a batch, `body` for a single object. */
 export const itemLocation = (batch: boolean, index: number) => (batch ? `body[${index}]` : 'body');
 
-export function issuesAt(base: string, error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    location: [base, ...issue.path.map(String)].join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
-}
-
 /** A request body is one item or a non-empty array of at most MAX_EVENTS_PER_REQUEST items. */
 export function asItems(body: unknown, what: string): { items: unknown[]; batch: boolean } {
   if (body === undefined) throw problem.unprocessable('The request body is invalid', [{ location: 'body', message: 'a body is required' }]);
@@ -198,7 +193,7 @@ export function prepareEvents(body: unknown, principal: Principal): { events: Pr
   items.forEach((item, index) => {
     const result = eventSchema.safeParse(item);
     if (!result.success) {
-      errors.push(...issuesAt(itemLocation(batch, index), result.error));
+      errors.push(...fieldErrors(itemLocation(batch, index), result.error));
       return;
     }
     const event = normaliseEvent(result.data);

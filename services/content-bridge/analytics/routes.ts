@@ -9,7 +9,7 @@ import { ProblemError, problem } from '../../kit/http/problem.ts';
 import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import { toCsv } from './csv.ts';
-import { createForwarder, type Forwarder } from './forwarder.ts';
+import type { Forwarder } from './forwarder.ts';
 import {
   EVENTS_MAX_BODY_BYTES,
   MAX_EVENTS_PER_REQUEST,
@@ -20,23 +20,15 @@ import {
   type PreparedEvent,
 } from './model.ts';
 import { REPORT_TYPES, buildReport, contentAnalytics, userAnalytics } from './queries.ts';
-import { createEventWriter, type EventWriter, type WriterOptions } from './writer.ts';
-import { createAnalyticsMetrics, type AnalyticsMetrics } from './metrics.ts';
+import type { AnalyticsMetrics } from './metrics.ts';
+import type { EventWriter } from './writer.ts';
 import { XAPI_VERSION, XAPI_VERSION_HEADER, isSupportedXapiVersion, prepareStatements } from './xapi.ts';
 
-/** The analytics machinery of one app: tests and the benchmark read its counters. */
+/** The analytics machinery of one app, built by app.ts: tests and the benchmark read its counters. */
 export interface AnalyticsRuntime {
   writer: EventWriter;
   forwarder: Forwarder | undefined;
   metrics: AnalyticsMetrics;
-}
-
-const runtimes = new WeakMap<AppContext, AnalyticsRuntime>();
-
-export function analyticsRuntime(context: AppContext): AnalyticsRuntime {
-  const runtime = runtimes.get(context);
-  if (!runtime) throw new Error('analyticsRoutes() was not mounted on this app');
-  return runtime;
 }
 
 /** Longest range `GET /api/analytics/user/{id}` summarises at once, and the default when none is given. */
@@ -124,26 +116,7 @@ function xapiProblem(status: number, detail: string): ProblemError {
   return new ProblemError({ status, detail, headers: { [XAPI_VERSION_HEADER]: XAPI_VERSION } });
 }
 
-export function analyticsRoutes(app: AppContext, writerOptions?: WriterOptions): RouteSpec[] {
-  const metrics = createAnalyticsMetrics();
-  const writer = createEventWriter(app.deps.db, app.logger, { ...writerOptions, onCommit: metrics.observeCommit });
-  app.background.push({ name: 'analytics-writer', start: () => undefined, stop: () => writer.stop() });
-  let forwarder: Forwarder | undefined;
-  const cfg = app.config;
-  if (cfg.HMA_ANALYTICS_API_URL && cfg.HMA_ANALYTICS_EVENTS_ENABLED) {
-    forwarder = createForwarder(app.deps.db, app.logger, {
-      url: cfg.HMA_ANALYTICS_API_URL,
-      batchSize: cfg.HMA_ANALYTICS_BATCH_SIZE,
-      flushIntervalMs: cfg.HMA_ANALYTICS_FLUSH_INTERVAL * 1000,
-      requestTimeoutMs: cfg.HMA_ANALYTICS_REQUEST_TIMEOUT * 1000,
-      maxBackoffMs: cfg.HMA_ANALYTICS_MAX_BACKOFF * 1000,
-      serviceToken: cfg.HMA_ANALYTICS_SERVICE_TOKEN,
-    });
-    // Stopped before the writer (background tasks stop in reverse order), both before the pools close.
-    app.background.push(forwarder);
-  }
-  runtimes.set(app, { writer, forwarder, metrics });
-
+export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRuntime, 'writer'>): RouteSpec[] {
   async function store(prepared: { events: PreparedEvent[]; ids: string[] }): Promise<string[]> {
     const outcome = await writer.submit(prepared.events, prepared.ids);
     if (outcome.status === 'conflict') {

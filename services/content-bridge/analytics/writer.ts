@@ -60,6 +60,9 @@ const CONFLICT_CODE = 'HMA01';
 const RETRYABLE_CODES = new Set([CONFLICT_CODE, '40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
+/** The name INSERT_EVENTS_SQL is prepared under: planning it costs more than running it for a small group, so once per connection. */
+export const INSERT_EVENTS_STATEMENT = 'content_insert_events';
+
 /**
  * One statement: insert the new events, then fold exactly those (RETURNING) into the aggregates.
  * Every upsert feeds rows in key order, so concurrent writers lock rows in the same order.
@@ -67,9 +70,6 @@ const MAX_ATTEMPTS = 5;
  * items per user, course and day. The last part compares rows not inserted with the stored rows
  * (the statement's snapshot does not include its own inserts) and aborts on any difference.
  */
-/** Planning this statement costs more than running it for a small group: prepared once per connection. */
-export const INSERT_EVENTS_STATEMENT = 'content_insert_events';
-
 export const INSERT_EVENTS_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(

@@ -8,12 +8,12 @@ import { z } from 'zod';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { FieldError } from '../../kit/http/problem.ts';
 import { problem } from '../../kit/http/problem.ts';
+import { fieldErrors } from '../../kit/http/field-errors.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import { bodyHash } from '../../kit/canonical.ts';
 import {
   asItems,
   finishPrepare,
-  issuesAt,
   itemLocation,
   normaliseId,
   timestampSchema,
@@ -186,7 +186,7 @@ export async function prepareStatements(
   items.forEach((item, index) => {
     const result = statementSchema.safeParse(item);
     if (result.success) valid.push({ index, st: result.data });
-    else errors.push(...issuesAt(itemLocation(batch, index), result.error));
+    else errors.push(...fieldErrors(itemLocation(batch, index), result.error));
   });
 
   const emails = [...new Set(valid.map((v) => emailOf(v.st)).filter((e): e is string => e !== undefined))];

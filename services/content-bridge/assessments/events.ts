@@ -1,5 +1,5 @@
 /**
- * What a FINAL assessment result sets off (the spec's assessment flow): an `assessment_complete`
+ * What a FINAL assessment result sets off: an `assessment_complete`
  * learning event and a course-progress update. Both run inside the transaction that finalises the
  * attempt, so a result is never final without its event and progress (and vice versa).
  *
@@ -7,7 +7,7 @@
  * event to `content.assessment_events_outbox` (owned here, unique per event type and attempt) and, in a
  * SAVEPOINT, through the learning-events writer's own statement (`INSERT_EVENTS_SQL`), so the event
  * lands in `content.learning_events` and is folded into the analytics summaries exactly like events
- * posted to /api/analytics/events. Its shape is the API's (`toSpecEvent`: event_id = attempt id,
+ * posted to /api/analytics/events. Its shape is the API's (`toApiEvent`: event_id = attempt id,
  * data.score = percentage, the rest under data.custom_fields, body_hash = SHA-256 of its canonical
  * JSON). If that insert fails, the savepoint is rolled back, a warning is logged and the outbox row
  * stays unforwarded; the submission itself never fails because of it.
@@ -76,10 +76,10 @@ export function outboxLearningEventSink(logger?: Logger): LearningEventSink {
 }
 
 /**
- * The event in the learning-events API's normalised shape (integration spec: event_id, event_type,
- * user_id, timestamp, context, data{score, custom_fields}); `score` is the percentage.
+ * The event in the normalised shape the learning-events API takes (event_id, event_type, user_id,
+ * timestamp, context, data{score, custom_fields}); `score` is the percentage.
  */
-export function toSpecEvent(event: LearningEvent) {
+export function toApiEvent(event: LearningEvent) {
   const { score, ...rest } = event.data;
   return {
     event_id: event.event_id,
@@ -95,17 +95,17 @@ export function toSpecEvent(event: LearningEvent) {
 }
 
 async function forwardToLearningEvents(tx: Queryable, event: LearningEvent, outboxId: string, logger?: Logger): Promise<void> {
-  const spec = toSpecEvent(event);
+  const apiEvent = toApiEvent(event);
   const values = {
     event_id: event.event_id,
     event_type: event.event_type,
     user_id: event.user_id,
     course_id: event.course_id,
     content_id: event.content_id,
-    event_data: spec.data,
+    event_data: apiEvent.data,
     context_data: {},
     occurred_at: event.occurred_at,
-    body_hash: bodyHash(spec),
+    body_hash: bodyHash(apiEvent),
     source: 'api',
   };
   await tx.query('SAVEPOINT assessment_event_forward');

@@ -1,5 +1,5 @@
 /**
- * The assessment shape of the integration spec (issue 4 §2), its input schemas and the checks that
+ * The assessment shape the API takes and answers with (issue 4 §2), its schemas and the checks that
  * span fields (zod checks one field at a time; `checkDefinition` checks the questions as a whole).
  *
  * Units and conventions:
@@ -182,3 +182,103 @@ export const round2 = (n: number) => Math.round(n * 100) / 100;
 export function totalPoints(questions: StoredQuestion[]): number {
   return round2(questions.reduce((sum, q) => sum + q.points, 0));
 }
+
+// Request and response schemas of the routes (routes.ts).
+
+const answerList = z.array(z.strictObject({ question_id: z.string().min(1).max(100), answer: answerValueSchema })).max(MAX_QUESTIONS);
+
+export const submitBody = z.strictObject({ attempt_id: z.uuid(), answers: answerList });
+
+export const gradeBody = z.strictObject({
+  attempt_id: z.uuid(),
+  grades: z
+    .array(
+      z.strictObject({
+        question_id: z.string().min(1).max(100),
+        points: z.number().min(0).max(MAX_POINTS),
+        feedback: z.string().max(MAX_TEXT).optional(),
+      }),
+    )
+    .min(1)
+    .max(MAX_QUESTIONS),
+});
+
+const answerOut = z.union([z.string(), z.array(z.string())]);
+
+const questionOut = z.object({
+  question_id: z.string(),
+  type: z.enum(QUESTION_TYPES),
+  question_text: z.string(),
+  options: z.array(z.string()),
+  correct_answer: answerOut.nullable().optional().describe('Instructors and admins only'),
+  points: z.number(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+export const assessmentOut = z.object({
+  assessment_id: z.uuid(),
+  title: z.string(),
+  type: z.enum(ASSESSMENT_TYPES),
+  questions: z.array(questionOut),
+  total_points: z.number(),
+  time_limit_minutes: z.number().int().nullable(),
+  passing_score: z.number().describe('Percentage of total_points needed to pass'),
+  attempts_allowed: z.number().int().nullable(),
+  metadata: z.object({ course_id: z.uuid().nullable(), difficulty_level: z.string().nullable(), prerequisites: z.array(z.uuid()) }),
+  created_by: z.uuid().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  attempts_used: z.number().int().describe("The caller's attempts so far"),
+  attempts_remaining: z.number().int().nullable().describe('null = unlimited'),
+});
+
+export const startOut = z.object({
+  attempt_id: z.uuid(),
+  assessment_id: z.uuid(),
+  attempt_number: z.number().int(),
+  started_at: z.string(),
+  deadline: z.string().nullable(),
+  attempts_allowed: z.number().int().nullable(),
+  attempts_remaining: z.number().int().nullable(),
+});
+
+export const resultOut = z.object({
+  attempt_id: z.uuid(),
+  assessment_id: z.uuid(),
+  user_id: z.uuid(),
+  attempt_number: z.number().int(),
+  status: z.enum(['started', 'submitted', 'graded']),
+  expired: z.boolean().describe('Never submitted, and the deadline plus grace has passed'),
+  final: z.boolean(),
+  pending_manual_grading: z.boolean(),
+  started_at: z.string(),
+  deadline: z.string().nullable(),
+  submitted_at: z.string().nullable(),
+  graded_at: z.string().nullable(),
+  auto_score: z.number().nullable().describe('Points from automatically graded questions'),
+  score: z.number().nullable().describe('Points awarded; null until final'),
+  max_score: z.number(),
+  score_percent: z.number().nullable(),
+  passing_score: z.number(),
+  passed: z.boolean().nullable(),
+  questions: z.array(
+    z.object({
+      question_id: z.string(),
+      type: z.enum(QUESTION_TYPES),
+      answered: z.boolean(),
+      answer: answerOut.nullable(),
+      correct: z.boolean().nullable(),
+      points_awarded: z.number().nullable(),
+      points_possible: z.number(),
+      grading: z.enum(['auto', 'pending', 'manual']),
+      feedback: z.string().nullable(),
+      correct_answer: answerOut.nullable().optional().describe('Instructors and admins only'),
+    }),
+  ),
+});
+
+export type SubmitInput = z.infer<typeof submitBody>;
+export type GradeInput = z.infer<typeof gradeBody>;
+export type AssessmentOut = z.infer<typeof assessmentOut>;
+export type StartOut = z.infer<typeof startOut>;
+export type ResultOut = z.infer<typeof resultOut>;

@@ -1,6 +1,7 @@
-/** The content shape of the integration spec, the row it comes from, and the shared input schemas. */
+/** The content shape the API answers with, the row it comes from, and the request schemas. */
 import { z } from 'zod';
-import { CONTENT_TYPES, MEDIA_TYPES } from './sniff.ts';
+import { versionTag } from '../../kit/http/conditional.ts';
+import { CONTENT_TYPES, MEDIA_TYPES, type ContentType } from './sniff.ts';
 
 export const contentTypeSchema = z.enum(CONTENT_TYPES);
 export const difficultySchema = z.enum(['beginner', 'intermediate', 'advanced']);
@@ -13,7 +14,7 @@ const tag = z
   .max(50)
   .transform((t) => t.toLowerCase());
 
-/** The spec's metadata object, as clients send it (upload `metadata` field, presigned upload body). */
+/** The metadata object, as clients send it (upload `metadata` field, presigned upload body). */
 export const metadataInputSchema = z.strictObject({
   duration_minutes: z.number().int().min(0).max(100_000).optional(),
   difficulty_level: difficultySchema.optional(),
@@ -93,7 +94,7 @@ export interface ContentDoc {
   updated_at: string;
 }
 
-export const etagFor = (version: number) => `"v${version}"`;
+export const etagFor = versionTag;
 
 export function toDoc(row: ContentRow): ContentDoc {
   return {
@@ -148,3 +149,88 @@ export const contentSchema = z.object({
   updated_at: z.string(),
 });
 export type Content = z.infer<typeof contentSchema>;
+
+// Request schemas of the routes (routes.ts).
+
+export const contentIdParams = z.strictObject({ content_id: z.uuid() });
+
+/** The text fields of a multipart upload (`metadata` is a JSON object as a string). */
+export const UPLOAD_FIELDS = ['title', 'type', 'course_id', 'metadata'] as const;
+
+export const uploadFieldsSchema = z.strictObject({
+  title: titleSchema,
+  type: contentTypeSchema,
+  course_id: z.uuid().optional(),
+  metadata: z.string().optional(),
+});
+
+export interface UploadFields {
+  title: string;
+  type: ContentType;
+  courseId: string | null;
+  metadata: MetadataInput;
+}
+
+export const presignBody = z.strictObject({
+  title: titleSchema,
+  type: contentTypeSchema,
+  course_id: z.uuid().optional(),
+  metadata: metadataInputSchema.optional(),
+  filename: z.string().trim().min(1).max(255),
+  content_type: mediaTypeSchema,
+  size: z.number().int().min(1).optional(),
+});
+export type PresignInput = z.infer<typeof presignBody>;
+
+const nullableTags = z.array(z.string().trim().min(1).max(50)).max(50);
+
+export const metadataBody = z
+  .strictObject({
+    content_id: z.uuid(),
+    title: titleSchema.optional(),
+    description: z.string().max(10_000).optional(),
+    duration_minutes: z.number().int().min(0).max(100_000).nullable().optional(),
+    difficulty_level: difficultySchema.nullable().optional(),
+    tags: nullableTags.nullable().optional(),
+    learning_objectives: z.array(z.string().trim().min(1).max(500)).max(50).nullable().optional(),
+    prerequisites: z.array(z.uuid()).max(100).optional(),
+    course_id: z.uuid().nullable().optional(),
+    sequence_number: z.number().int().min(0).max(1_000_000).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== 'content_id'), { message: 'nothing to update' });
+export type MetadataUpdate = z.infer<typeof metadataBody>;
+
+export const searchQuery = z.strictObject({
+  q: z.string().trim().max(500).optional(),
+  type: contentTypeSchema.optional(),
+  difficulty: difficultySchema.optional(),
+  tags: z
+    .union([z.string().max(1000), z.array(z.string().max(1000)).max(20)])
+    .optional()
+    .describe('Comma-separated (or repeated); items must carry all of them'),
+  course_id: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional(),
+});
+export type SearchQuery = z.infer<typeof searchQuery>;
+
+export const manifestItem = z.object({
+  content_id: z.uuid(),
+  title: z.string(),
+  type: contentTypeSchema,
+  version: z.number().int(),
+  size_bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  mime_type: z.string().nullable(),
+  object_key: z.string().nullable(),
+  updated_at: z.string(),
+});
+
+export const presignedUploadSchema = z.object({
+  content_id: z.uuid(),
+  upload_url: z.string(),
+  method: z.literal('PUT'),
+  expires_at: z.string(),
+  object_key: z.string(),
+});
+export type PresignedUpload = z.infer<typeof presignedUploadSchema>;

@@ -1,5 +1,6 @@
 /** SQL for content items. Every query is parameterised; nothing from a request is spliced into SQL text. */
 import type { Queryable } from '../../kit/deps/database.ts';
+import type { Keyset } from '../../kit/http/cursor.ts';
 import { CONTENT_COLUMNS, type ContentRow, type StoredMetadata } from './model.ts';
 import type { ContentType } from './sniff.ts';
 
@@ -39,7 +40,7 @@ export interface SearchFilters {
   tags?: string[] | undefined;
   courseId?: string | undefined;
   limit: number;
-  after?: { mode: 'rank'; rank: string; id: string } | { mode: 'time'; createdAt: string; id: string } | undefined;
+  after?: Keyset | undefined;
 }
 
 export type SearchRow = ContentRow & { cursor_key: string };
@@ -224,7 +225,7 @@ export function contentRepository(db: Queryable) {
         const query = p(f.q);
         where.push(`search_vector @@ websearch_to_tsquery('english', ${query})`);
         const rank = `ts_rank(search_vector, websearch_to_tsquery('english', ${query}))`;
-        if (f.after?.mode === 'rank') {
+        if (f.after?.order === 'rank') {
           const r = p(f.after.rank);
           where.push(`(${rank} < ${r}::real OR (${rank} = ${r}::real AND id > ${p(f.after.id)}::uuid))`);
         }
@@ -235,7 +236,7 @@ export function contentRepository(db: Queryable) {
         );
         return rows;
       }
-      if (f.after?.mode === 'time') where.push(`(created_at, id) > (${p(f.after.createdAt)}::timestamptz, ${p(f.after.id)}::uuid)`);
+      if (f.after?.order === 'time') where.push(`(created_at, id) > (${p(f.after.createdAt)}::timestamptz, ${p(f.after.id)}::uuid)`);
       const { rows } = await db.query<SearchRow>(
         `SELECT ${CONTENT_COLUMNS}, created_at::text AS cursor_key FROM content.content_items
           WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${p(f.limit)}`,

@@ -1,5 +1,5 @@
 /**
- * Where content lives in the object store, after the integration spec's layout:
+ * Where content lives in the object store: one prefix per content type (and per course for videos):
  *
  *   content/videos/<course_id|uncategorised>/<content_id>-<file>      videos and their captions
  *   content/documents/pdf/<content_id>-<file>                          PDF documents

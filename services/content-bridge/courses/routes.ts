@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import type { Queryable } from '../../kit/deps/database.ts';
+import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
 import { problem, type FieldError } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import { contentCache } from '../content/cache.ts';
-import { cursorQuery, TIMESTAMP } from '../content/cursors.ts';
 import { difficultySchema, titleSchema } from '../content/model.ts';
 import { itemsOnCycles, lockPrerequisites } from '../content/repository.ts';
 import { coursesRepository, type CourseFields, type CourseItemInput, type CourseItemRow, type CourseRow } from './repository.ts';
@@ -91,20 +91,6 @@ function toItem(row: CourseItemRow): z.infer<typeof courseItemSchema> {
     duration_minutes: row.metadata.duration_minutes ?? null,
     difficulty_level: row.metadata.difficulty_level ?? null,
   };
-}
-
-function encodeCursor(ts: string, id: string): string {
-  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof createdAt !== 'string' || !TIMESTAMP.test(createdAt) || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw problem.unprocessable('The cursor is invalid', [{ location: 'query.cursor', message: 'not a cursor from this API' }]);
-  }
 }
 
 /** Checks the item list on its own: duplicates, and prerequisites that are not items of the list. */
@@ -205,13 +191,12 @@ export function courseRoutes(app: AppContext): RouteSpec[] {
         },
       },
       async handler({ ctx, query }) {
-        const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+        const after = query.cursor ? decodeTimeCursor(query.cursor) : undefined;
         const rows = await cursorQuery(() => repo.list({ limit: query.limit + 1, after }));
-        const page = rows.slice(0, query.limit);
-        const last = page[page.length - 1];
+        const { page, next } = paginate(rows, query.limit, (r) => ({ order: 'time', createdAt: r.cursor_ts, id: r.id }));
         ctx.body = {
           courses: page.map((r) => ({ ...base(r), item_count: r.item_count })),
-          next_cursor: rows.length > query.limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
+          next_cursor: next,
         };
       },
     }),

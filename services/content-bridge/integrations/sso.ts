@@ -1,7 +1,7 @@
 /**
  * SSO from the user-management module: validate its token (HS256 with the shared secret, or RS256
  * against the keys of a JWKS URL, with `iss` and `aud` checked), create or update the local user by
- * `external_user_id`, and return a local token pair: the spec's validate_sso_token + sync_user_data.
+ * `external_user_id`, and return a local token pair: token validation and user sync in one call.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';

@@ -1,4 +1,4 @@
-/** Social shapes (the spec's interaction shape, forum posts), input schemas and output escaping. */
+/** Social shapes (interactions, forum posts), request schemas and output escaping. */
 import { z } from 'zod';
 
 export const PRIVACY_LEVELS = ['public', 'course_members', 'private'] as const;
@@ -151,17 +151,42 @@ export function toInteraction(row: InteractionRow, postContent?: string | null):
   };
 }
 
-export function encodeCursor(ts: string, id: string): string {
-  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
-}
-
 /** SQL for a row's cursor timestamp: microsecond precision, UTC, so keyset comparisons are exact. */
 export const cursorTs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-/** Throws on anything that is not a cursor this API produced. */
-export function decodeCursor(cursor: string): { ts: string; id: string } {
-  const [ts, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-  if (typeof ts !== 'string' || !CURSOR_TS.test(ts) || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
-  return { ts, id: id as string };
-}
+// Request schemas of the routes (routes.ts).
+
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+export const postBody = z.strictObject({
+  course_id: z.uuid(),
+  content: contentSchema,
+  parent_id: z.uuid().optional(),
+  privacy_level: privacySchema.optional().describe("Default: 'course_members' for a thread, the parent's level for a reply"),
+});
+export type PostInput = z.infer<typeof postBody>;
+
+export const moderationBody = z.strictObject({
+  action: z.enum(['hide', 'unhide']),
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+export type ModerationInput = z.infer<typeof moderationBody>;
+
+export const interactionBody = z.strictObject({
+  interaction_type: z.enum(INTERACTION_TYPES),
+  target_type: z.enum(TARGET_TYPES),
+  target_id: z.uuid(),
+  content: contentSchema.optional(),
+  metadata: z.strictObject({
+    privacy_level: privacySchema,
+    course_context: z.uuid().optional().describe('The course this interaction belongs to (derived from course/content/post targets)'),
+  }),
+});
+export type InteractionInput = z.infer<typeof interactionBody>;
+
+export const interactionWithPost = interactionOut.extend({ post: postOut.optional() });
+export type InteractionWithPost = z.infer<typeof interactionWithPost>;

@@ -2,6 +2,7 @@
  * SQL for posts and interactions. Every query is parameterised; every read takes the viewer and
  * filters with the predicates of visibility.ts ($1..$3 are the viewer, see there).
  */
+import type { TimeKeyset } from '../../kit/http/cursor.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import {
   cursorTs,
@@ -39,7 +40,7 @@ const INTERACTION_COLUMNS = `i.id, i.user_id, u.username, i.interaction_type, i.
 
 export interface Page {
   limit: number;
-  after?: { ts: string; id: string } | undefined;
+  after?: TimeKeyset | undefined;
 }
 
 export interface FeedRow extends InteractionRow {
@@ -93,7 +94,7 @@ export function socialRepository(db: Queryable) {
             AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5::timestamptz, $6::uuid))
           ORDER BY p.created_at DESC, p.id DESC
           LIMIT $7`,
-        [...viewerParams(viewer), courseId, page.after?.ts ?? null, page.after?.id ?? null, page.limit],
+        [...viewerParams(viewer), courseId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
       );
       return rows;
     },
@@ -106,7 +107,7 @@ export function socialRepository(db: Queryable) {
             AND ($5::timestamptz IS NULL OR (p.created_at, p.id) > ($5::timestamptz, $6::uuid))
           ORDER BY p.created_at, p.id
           LIMIT $7`,
-        [...viewerParams(viewer), parentId, page.after?.ts ?? null, page.after?.id ?? null, page.limit],
+        [...viewerParams(viewer), parentId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
       );
       return rows;
     },
@@ -217,7 +218,7 @@ export function socialRepository(db: Queryable) {
             AND ($5::timestamptz IS NULL OR (i.created_at, i.id) < ($5::timestamptz, $6::uuid))
           ORDER BY i.created_at DESC, i.id DESC
           LIMIT $7`,
-        [...viewerParams(viewer), userId, page.after?.ts ?? null, page.after?.id ?? null, page.limit],
+        [...viewerParams(viewer), userId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
       );
       return rows;
     },

@@ -1,4 +1,4 @@
-/** The user shape of the integration spec, and the row it comes from. */
+/** The user shape the API answers with, and the row it comes from. */
 import { z } from 'zod';
 import { ROLES, type Role } from '../../kit/http/routes.ts';
 

@@ -1,5 +1,6 @@
 /** Profiles: the caller's own, one user's (self or admin), updates, and the admin listing. */
 import { z } from 'zod';
+import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
 import { problem } from '../../kit/http/problem.ts';
 import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
@@ -17,20 +18,6 @@ const updateBody = z
     roles: z.array(roleSchema).min(1).max(3).optional(),
   })
   .refine((b) => b.email || b.profile || b.roles, { message: 'nothing to update' });
-
-function encodeCursor(ts: string, id: string): string {
-  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof createdAt !== 'string' || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw problem.unprocessable('The cursor is invalid', [{ location: 'query.cursor', message: 'not a cursor from this API' }]);
-  }
-}
 
 export function userRoutes(app: AppContext): RouteSpec[] {
   return [
@@ -100,16 +87,12 @@ export function userRoutes(app: AppContext): RouteSpec[] {
         200: { description: 'A page of users', schema: z.object({ users: z.array(userSchema), next_cursor: z.string().nullable() }) },
       },
       async handler({ ctx, query }) {
-        const rows = await app.users.list({
-          search: query.q,
-          limit: query.limit + 1,
-          after: query.cursor ? decodeCursor(query.cursor) : undefined,
-        });
-        const page = rows.slice(0, query.limit);
-        const last = page[page.length - 1];
+        const after = query.cursor ? decodeTimeCursor(query.cursor) : undefined;
+        const rows = await cursorQuery(() => app.users.list({ search: query.q, limit: query.limit + 1, after }));
+        const { page, next } = paginate(rows, query.limit, (r) => ({ order: 'time', createdAt: r.cursor_ts, id: r.id }));
         ctx.body = {
           users: page.map(toUser),
-          next_cursor: rows.length > query.limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
+          next_cursor: next,
         };
       },
     }),

@@ -1,14 +1,29 @@
 /** Renders every error as problem+json; unexpected errors are logged and hidden from the client. */
 import type { Context, Next } from 'koa';
 import { DependencyUnavailableError } from '../deps/errors.ts';
+import { DomainError, type Failure } from '../domain-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ProblemError, problem } from './problem.ts';
 
 /** PostgreSQL's SQLSTATE for foreign_key_violation (PGlite reports the same codes). */
 const FOREIGN_KEY_VIOLATION = '23503';
 
+/** The status each domain failure answers with. */
+const FAILURE_STATUS: Record<Failure, number> = {
+  invalid: 422,
+  'not-found': 404,
+  forbidden: 403,
+  conflict: 409,
+  stale: 412,
+  'too-large': 413,
+};
+
 export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
+  if (err instanceof DomainError) {
+    const { errors, title, extensions } = err.details;
+    return new ProblemError({ status: FAILURE_STATUS[err.failure], title, detail: err.message, errors, extensions });
+  }
   if (err instanceof DependencyUnavailableError) return problem.unavailable(`A required service is unavailable: ${err.dependency}`);
   // A foreign key that points nowhere: what the request refers to was deleted meanwhile (a course
   // removed under a new item, a signed-in user deleted while their token is still valid). The

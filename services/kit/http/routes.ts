@@ -6,7 +6,8 @@ import type { Context } from 'koa';
 import { Router } from '@koa/router';
 import { z } from 'zod';
 import { readJson } from './body.ts';
-import { problem, type FieldError } from './problem.ts';
+import { fieldErrors } from './field-errors.ts';
+import { problem } from './problem.ts';
 import { findUnstorableText } from './storable-text.ts';
 
 export const ROLES = ['student', 'instructor', 'admin'] as const;
@@ -64,13 +65,6 @@ export function route<P = unknown, Q = unknown, B = unknown>(spec: RouteSpec<P, 
 }
 
 export const toKoaPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
-
-function fieldErrors(location: string, error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    location: [location, ...issue.path.map(String)].join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
-}
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, location: string): T {
   if (!schema) return value as T;

@@ -1,4 +1,7 @@
-/** The alpha's error-simulation endpoints, for exercising clients' error handling. Each service mounts them only when ENABLE_ERROR_SIMULATION is true. */
+/**
+ * Error-simulation endpoints: each always answers one error status, so clients can exercise their error
+ * handling. Each service mounts them only when ENABLE_ERROR_SIMULATION is true.
+ */
 import { problem } from './problem.ts';
 import { route, type RouteSpec } from './routes.ts';
 

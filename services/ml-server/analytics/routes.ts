@@ -13,14 +13,12 @@
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { MlContext } from '../context.ts';
-
-interface TrainingStats {
-  features?: Record<string, { mean: number; std: number; count?: number }>;
-}
+import { analyticsRepository } from './repository.ts';
 
 const round = (x: number | null, digits = 4) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
 export function analyticsRoutes(app: MlContext): RouteSpec[] {
+  const repo = analyticsRepository(app.deps.db);
   return [
     route({
       method: 'get',
@@ -32,45 +30,18 @@ export function analyticsRoutes(app: MlContext): RouteSpec[] {
       async handler({ ctx, query }) {
         await app.predictionLog.flush();
         const since = query.since ? new Date(query.since) : new Date(Date.now() - 24 * 3600 * 1000);
-        const db = app.deps.db;
         const model = query.model ?? null;
         const [versions, counts, latency, live] = await Promise.all([
-          db.query<{ model_id: string; model: string; version: number; training_stats: TrainingStats | null; aliases: string[] }>(
-            `SELECT v.model_id, m.name AS model, v.version, v.training_stats,
-                    coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ml.model_aliases a WHERE a.model_id = v.model_id AND a.version = v.version), '{}') AS aliases
-               FROM ml.model_versions v JOIN ml.models m ON m.id = v.model_id
-              WHERE ($1::text IS NULL OR m.name = $1) ORDER BY m.name, v.version`,
-            [model],
-          ),
-          db.query<{ model_id: string; version: number; requests: number; rows: number; cached: number; errors: number }>(
-            `SELECT model_id, version, sum(requests)::float8 AS requests, sum(rows)::float8 AS rows, sum(cached)::float8 AS cached, sum(errors)::float8 AS errors
-               FROM ml.prediction_counts WHERE bucket >= date_trunc('hour', $1::timestamptz) GROUP BY model_id, version`,
-            [since],
-          ),
-          db.query<{ model_id: string; version: number; p50: number; p95: number; p99: number; sampled: number }>(
-            `SELECT model_id, version,
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-                    percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-                    percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99,
-                    count(*)::int AS sampled
-               FROM ml.predictions WHERE created_at >= $1 AND error IS NULL GROUP BY model_id, version`,
-            [since],
-          ),
-          db.query<{ model_id: string; version: number; feature: string; mean: number; std: number; n: number }>(
-            `SELECT p.model_id, p.version, kv.key AS feature, avg((kv.value)::float8) AS mean, stddev_pop((kv.value)::float8) AS std, count(*)::int AS n
-               FROM ml.predictions p
-              CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(p.inputs) = 'array' THEN p.inputs ELSE '[]'::jsonb END) AS r(item)
-              CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.item) = 'object' THEN r.item ELSE '{}'::jsonb END) AS kv
-              WHERE p.created_at >= $1 AND p.error IS NULL AND jsonb_typeof(kv.value) = 'number'
-              GROUP BY p.model_id, p.version, kv.key`,
-            [since],
-          ),
+          repo.versions(model),
+          repo.counts(since),
+          repo.latency(since),
+          repo.liveInputs(since),
         ]);
         const key = (r: { model_id: string; version: number }) => `${r.model_id}:${r.version}`;
-        const countsBy = new Map(counts.rows.map((r) => [key(r), r]));
-        const latencyBy = new Map(latency.rows.map((r) => [key(r), r]));
+        const countsBy = new Map(counts.map((r) => [key(r), r]));
+        const latencyBy = new Map(latency.map((r) => [key(r), r]));
         const liveBy = new Map<string, Map<string, { mean: number; std: number; n: number }>>();
-        for (const r of live.rows) {
+        for (const r of live) {
           const m = liveBy.get(key(r)) ?? new Map();
           m.set(r.feature, { mean: Number(r.mean), std: Number(r.std), n: r.n });
           liveBy.set(key(r), m);
@@ -91,7 +62,7 @@ export function analyticsRoutes(app: MlContext): RouteSpec[] {
               dropped: app.predictionLog.dropped,
             },
           },
-          models: versions.rows.map((v) => {
+          models: versions.map((v) => {
             const c = countsBy.get(key(v));
             const l = latencyBy.get(key(v));
             const requests = c ? Number(c.requests) : 0;

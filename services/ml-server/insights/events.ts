@@ -1,6 +1,6 @@
 /**
- * Learning events pushed by other modules (POST /api/ml/events/batch), in the integration spec's
- * event shape (the Content Bridge's `POST /api/analytics/events` shape), folded into
+ * Learning events pushed by other modules (POST /api/ml/events/batch), in the shape the Content
+ * Bridge's `POST /api/analytics/events` takes, folded into
  * ml.user_features in one statement per batch: events already seen (by event_id) are skipped, the
  * rest are aggregated per (user, course) and added to the running totals (counts and sums add up;
  * active days, touched and completed items are set unions). Events without a course

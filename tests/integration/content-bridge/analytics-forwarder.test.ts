@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { analyticsRuntime } from '../../../services/content-bridge/analytics/routes.ts';
 import { waitUntil } from '../../harness/index.ts';
 import { connectSql } from '../support/drivers.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
@@ -145,7 +144,7 @@ describe('analytics forwarder', () => {
     const token = await adminToken(tb);
     const sent = events('fwd-user', 23);
     const ids = await post(tb, token, sent);
-    const forwarder = analyticsRuntime(tb.bridge.context).forwarder!;
+    const forwarder = tb.bridge.analytics.forwarder!;
     // The rows are marked synced in the batch's transaction; the forwarder counts the batch just after.
     await waitUntil(
       'all events delivered',
@@ -167,7 +166,7 @@ describe('analytics forwarder', () => {
     const tb = await startTestBridge({ env: env(module) });
     open.push(tb);
     const token = await adminToken(tb);
-    const forwarder = analyticsRuntime(tb.bridge.context).forwarder!;
+    const forwarder = tb.bridge.analytics.forwarder!;
     const ids = await post(tb, token, events('fwd-user', 25));
 
     await waitUntil('several failed attempts', async () => forwarder.stats.failures >= 3, { timeoutMs: 20_000 });
@@ -257,7 +256,7 @@ describe('analytics forwarder', () => {
     expect(module.state.attempts.every((a) => a.status === 202)).toBe(true);
     // Without failures, at-least-once is exactly once.
     expect([...module.state.acked.values()].every((n) => n === 1)).toBe(true);
-    const sentByEach = [one, two].map((tb) => analyticsRuntime(tb.bridge.context).forwarder!.stats.eventsSent);
+    const sentByEach = [one, two].map((tb) => tb.bridge.analytics.forwarder!.stats.eventsSent);
     expect(sentByEach[0]! + sentByEach[1]!).toBe(300);
   });
 });

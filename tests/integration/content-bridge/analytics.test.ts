@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyticsRuntime } from '../../../services/content-bridge/analytics/routes.ts';
 import { bodyHash } from '../../../services/kit/canonical.ts';
 import type { PreparedEvent } from '../../../services/content-bridge/analytics/model.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
@@ -548,7 +547,7 @@ describe('reports', () => {
 
 describe('group commit', () => {
   it('commits 200 concurrent single-event requests exactly once each, in fewer transactions', async () => {
-    const { writer } = analyticsRuntime(tb.bridge.context);
+    const { writer } = tb.bridge.analytics;
     const before = { ...writer.stats };
     const events = Array.from({ length: 200 }, () => ev(bob.userId, { context: { course_id: 'gc-course', content_id: 'gc-content' } }));
     const results = await Promise.all(events.map((e) => api.post('/api/analytics/events', e, bob.token)));
@@ -593,7 +592,7 @@ describe('group commit', () => {
   });
 
   it("rejects only the conflicting request of a group; the group's other requests commit", async () => {
-    const { writer } = analyticsRuntime(tb.bridge.context);
+    const { writer } = tb.bridge.analytics;
     const stored = ev(bob.userId);
     expect((await api.post('/api/analytics/events', stored, bob.token)).status).toBe(200);
     const prepare = (e: ReturnType<typeof ev>): PreparedEvent => {

@@ -1,6 +1,6 @@
 /**
  * Every Content Bridge route against every role, anonymous included. The expectations are written
- * out by hand from the spec (not read from the routes' own access rules), and the test fails if a
+ * out by hand from each route's documented access rule (not read from the routes' own `access` fields), and the test fails if a
  * route exists without an entry here, so a new route cannot ship without its row in the matrix.
  *
  * "allow" means the caller got past authorization (any status but 401/403: a 404 for a made-up id

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => bridge?.close());
 
 describe('probes', () => {
-  it('answers the alpha health check at /', async () => {
+  it('answers a health check at / with the service name, version and status', async () => {
     const res = await api.get('/');
     expect(res.body).toEqual({ service: 'content-bridge', version: expect.any(String), status: 'healthy' });
   });

@@ -3,6 +3,7 @@
  * the embedded drivers when HMA_TEST_DRIVERS=embedded (see drivers.ts). Each call gets its own
  * database, bucket and Redis key prefix, so test files never see each other's data.
  */
+import { startBackground, stopBackground } from '../../../services/kit/lifecycle.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
@@ -14,14 +15,7 @@ import type { Deps } from '../../../services/kit/deps/index.ts';
 import { loadMigrations, migrate } from '../../../services/kit/deps/migrations.ts';
 import { listen } from '../../../services/kit/http/server.ts';
 import { createLogger } from '../../../services/kit/observability/logger.ts';
-import {
-  buildContentBridge,
-  ensureFirstAdmin,
-  startBackground,
-  stopBackground,
-  type BuildOptions,
-  type ContentBridge,
-} from '../../../services/content-bridge/app.ts';
+import { buildContentBridge, ensureFirstAdmin, type BuildOptions, type ContentBridge } from '../../../services/content-bridge/app.ts';
 import { loadContentBridgeConfig } from '../../../services/content-bridge/config.ts';
 import { MIGRATIONS_DIR } from '../../../services/content-bridge/paths.ts';
 import type { Mailer } from '../../../services/content-bridge/auth/mailer.ts';

@@ -4,6 +4,7 @@
  * bridge's database, JWT secret and Redis key prefix (so the bridge's tokens and revocations apply)
  * and forwards logins to it.
  */
+import { startBackground, stopBackground } from '../../../services/kit/lifecycle.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { signAccessToken, tokenSettingsFromConfig } from '../../../services/kit/auth/tokens.ts';
@@ -14,14 +15,7 @@ import { loadMigrations, migrate } from '../../../services/kit/deps/migrations.t
 import { listen } from '../../../services/kit/http/server.ts';
 import { createLogger } from '../../../services/kit/observability/logger.ts';
 import { MIGRATIONS_DIR as CONTENT_MIGRATIONS_DIR } from '../../../services/content-bridge/paths.ts';
-import {
-  buildMlServer,
-  createMlDeps,
-  prepareMlServer,
-  startBackground,
-  stopBackground,
-  type MlServer,
-} from '../../../services/ml-server/app.ts';
+import { buildMlServer, createMlDeps, prepareMlServer, type MlServer } from '../../../services/ml-server/app.ts';
 import { loadMlServerConfig, type MlServerConfig } from '../../../services/ml-server/config.ts';
 import { MIGRATIONS_DIR } from '../../../services/ml-server/paths.ts';
 import { createTestDatabase, defaultEndpoints, driverEnv, memoryLog, type Endpoints, type TestBridge } from './content-bridge.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Queryable, QueryResult } from '../../../services/kit/deps/database.ts';
-import { outboxLearningEventSink, toSpecEvent, type LearningEvent } from '../../../services/content-bridge/assessments/events.ts';
+import { outboxLearningEventSink, toApiEvent, type LearningEvent } from '../../../services/content-bridge/assessments/events.ts';
 
 const event: LearningEvent = {
   event_type: 'assessment_complete',
@@ -107,14 +107,14 @@ describe('outboxLearningEventSink', () => {
   });
 });
 
-describe('toSpecEvent', () => {
+describe('toApiEvent', () => {
   it('puts course and content in the context and leaves out what is unknown', () => {
-    expect(toSpecEvent(event)).toMatchObject({
+    expect(toApiEvent(event)).toMatchObject({
       event_id: event.event_id,
       timestamp: event.occurred_at,
       context: { course_id: event.course_id },
       data: { score: 80 },
     });
-    expect(toSpecEvent(event).context).not.toHaveProperty('content_id');
+    expect(toApiEvent(event).context).not.toHaveProperty('content_id');
   });
 });

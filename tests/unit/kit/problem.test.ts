@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError, problem } from '../../../services/kit/http/problem.ts';
 import { toProblem } from '../../../services/kit/http/errors.ts';
+import { domain, type DomainError } from '../../../services/kit/domain-error.ts';
 import { DependencyUnavailableError, isConnectionError } from '../../../services/kit/deps/errors.ts';
 
 describe('problem details', () => {
@@ -35,5 +36,38 @@ describe('problem details', () => {
     expect(isConnectionError(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
     expect(isConnectionError(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]))).toBe(true);
     expect(isConnectionError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  });
+});
+
+describe('domain errors', () => {
+  it('render as the problem their failure maps to', () => {
+    const cases: Array<[DomainError, number, string]> = [
+      [domain.invalid('bad', [{ location: 'body.x', message: 'required' }]), 422, 'Unprocessable Content'],
+      [domain.notFound('gone'), 404, 'Not Found'],
+      [domain.forbidden('no'), 403, 'Forbidden'],
+      [domain.conflict('busy'), 409, 'Conflict'],
+      [domain.stale('old'), 412, 'Precondition Failed'],
+      [domain.tooLarge('big'), 413, 'Content Too Large'],
+    ];
+    for (const [err, status, title] of cases) {
+      const p = toProblem(err);
+      expect(p).toBeInstanceOf(ProblemError);
+      expect([p.status, p.title, p.detail]).toEqual([status, title, err.message]);
+    }
+    expect(toProblem(cases[0]![0]).body('/x').errors).toEqual([{ location: 'body.x', message: 'required' }]);
+  });
+
+  it('keep a specific title and extra members', () => {
+    const p = toProblem(
+      domain.conflict('Complete 2 prerequisite(s) first', { title: 'Prerequisites Not Met', extensions: { missing: ['a'] } }),
+    );
+    expect(p.body('/x')).toEqual({
+      type: 'https://huntmaster.academy/problems/prerequisites-not-met',
+      title: 'Prerequisites Not Met',
+      status: 409,
+      detail: 'Complete 2 prerequisite(s) first',
+      instance: '/x',
+      missing: ['a'],
+    });
   });
 });

@@ -574,11 +574,19 @@ describe('inherited metadata', () => {
         ),
       { timeoutMs: 20_000 },
     );
-    for (const kind of ['Service', 'NetworkPolicy', 'ConfigMap'] as const) {
-      for (const o of await owned(kind, uid)) {
-        expect(o.metadata.labels?.['cost-centre'], `${kind}/${o.metadata.name}`).toBe('academy');
+    // One reconcile applies the children a few at a time: wait for the pass to reach every kind.
+    const unlabelled = async () => {
+      const names: string[] = [];
+      for (const kind of ['Service', 'NetworkPolicy', 'ConfigMap'] as const) {
+        for (const o of await owned(kind, uid))
+          if (o.metadata.labels?.['cost-centre'] !== 'academy') names.push(`${kind}/${o.metadata.name}`);
       }
-    }
+      return names;
+    };
+    await waitUntil('every Service, NetworkPolicy and ConfigMap labelled', async () => (await unlabelled()).length === 0, {
+      timeoutMs: 20_000,
+    });
+    expect(await unlabelled()).toEqual([]);
     expect((await readyOf('labelled'))?.message ?? '').not.toMatch(/refused/);
   });
 });

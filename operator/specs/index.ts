@@ -21,6 +21,7 @@ export * from './pdb.ts';
 export * from './autoscaling.ts';
 export * from './network-policy.ts';
 export * from './ingress.ts';
+export * from './dashboards.ts';
 export * from './monitoring.ts';
 export * from './management.ts';
 export * from './desired.ts';

@@ -52,7 +52,9 @@ describe('switched-off components are absent', () => {
     const on = build({ monitoring: { grafanaDashboards: { enabled: true } } }, fullCtx).objects;
     const cm = find(on, 'ConfigMap', 'demo-dashboard-platform-overview');
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
-    expect(cm.data['platform-overview.json']).toBe(fullCtx.dashboards!['platform-overview.json']);
+    // The given dashboard, under a uid and title of the platform's own (dashboards.test.ts).
+    const given = JSON.parse(fullCtx.dashboards!['platform-overview.json']!);
+    expect(JSON.parse(cm.data['platform-overview.json'])).toMatchObject({ ...given, title: `${given.title} (hunting/demo)` });
     const none = build({ monitoring: { grafanaDashboards: { enabled: true } } }, minimalCtx);
     expect(none.skipped).toEqual([expect.objectContaining({ reason: 'NoDashboards' })]);
   });

@@ -259,9 +259,24 @@ describe('operator availability and isolation', () => {
     expect(affinityOf(['replicaCount=2', 'operator.affinity.nodeAffinity.x=y'])).toEqual({ nodeAffinity: { x: 'y' } });
   });
 
+  it('spreads the pods over nodes when the scheduler can, unless topologySpreadConstraints are given', () => {
+    const spread = (set: string[] = []) => one(render({ set }), 'Deployment').spec.template.spec.topologySpreadConstraints;
+    expect(spread()).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: operatorSelector },
+      },
+    ]);
+    expect(spread(['operator.topologySpreadConstraints[0].maxSkew=2', 'operator.topologySpreadConstraints[0].topologyKey=zone'])).toEqual([
+      { maxSkew: 2, topologyKey: 'zone' },
+    ]);
+  });
+
   it('has a PodDisruptionBudget that never blocks a drain (maxUnavailable 1), switchable', () => {
     const pdb = one(render({ set: ['replicaCount=2'] }), 'PodDisruptionBudget');
-    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: operatorSelector } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: operatorSelector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(render({ set: ['podDisruptionBudget.enabled=false'] }).filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
     expect(run(helmBin, helmTemplateArgs({ set: ['podDisruptionBudget.maxUnavailable=0'] })).status).not.toBe(0);
   });

@@ -15,6 +15,7 @@ export * from './redis.ts';
 export * from './minio.ts';
 export * from './api-deployments.ts';
 export * from './jobs.ts';
+export * from './lint-exemptions.ts';
 export * from './migrations.ts';
 export * from './backup.ts';
 export * from './pdb.ts';

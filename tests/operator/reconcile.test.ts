@@ -458,6 +458,8 @@ describe('migrations', () => {
     });
     await completeJob('migrating-migrate-1-1-0');
     await waitUntil('APIs roll to 1.1.0', async () => /:1\.1\.0$/.test(await image('migrating-content-bridge')), { timeoutMs: 30_000 });
+    // The status is written at the end of the pass that applied the Deployments: wait for it.
+    await waitUntil('MigrationsComplete=True', async () => (await migrationCondition()).status === 'True', { timeoutMs: 10_000 });
     expect((await migrationCondition()).status).toBe('True');
 
     // The log tells each transition once, however many reconciles saw the failure.

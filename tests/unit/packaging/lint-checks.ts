@@ -37,6 +37,19 @@ export function podOf(o: Obj): { spec: any; labels: Record<string, string> } | u
 const containersOf = (spec: any): any[] => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
 const matches = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
   Boolean(selector) && Object.entries(selector!).every(([k, v]) => labels[k] === v);
+/** A full LabelSelector (matchLabels and matchExpressions); `{}` selects every pod. */
+function selects(selector: any, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e: { key: string; operator: string; values?: string[] }) => {
+    const has = e.key in labels;
+    if (e.operator === 'In') return has && e.values!.includes(labels[e.key]!);
+    if (e.operator === 'NotIn') return !has || !e.values!.includes(labels[e.key]!);
+    if (e.operator === 'Exists') return has;
+    return !has; // DoesNotExist
+  });
+  return byLabels && byExpressions;
+}
 const id = (o: Obj) => `${o.kind}/${o.metadata.name}`;
 
 export function isExempt(o: Obj, f: Finding): boolean {
@@ -112,10 +125,7 @@ export function lint(objects: Obj[]): Finding[] {
         add('kube-linter', 'mismatching-selector', o, 'the selector does not match the pod template labels');
     }
     const selectedByPolicy = objects.some(
-      (x) =>
-        x.kind === 'NetworkPolicy' &&
-        x.metadata.namespace === o.metadata.namespace &&
-        matches(x.spec?.podSelector?.matchLabels ?? {}, labels),
+      (x) => x.kind === 'NetworkPolicy' && x.metadata.namespace === o.metadata.namespace && selects(x.spec?.podSelector, labels),
     );
     if (!selectedByPolicy) add('polaris', 'missingNetworkPolicy', o, 'no NetworkPolicy selects it');
     if (o.kind === 'Job' && o.spec?.ttlSecondsAfterFinished === undefined)

@@ -11,13 +11,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Controller } from './controller/controller.ts';
 import { Informer } from './controller/informer.ts';
+import { ReferencedSecretWatches } from './controller/referenced-secrets.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { createOperatorMetrics } from './controller/metrics.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
 import { RESOURCES, type ResourceType } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
 import { createReconciler, type ClusterCache } from './reconcile/reconciler.ts';
-import { CHILD_KINDS, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
+import { CHILD_KINDS, generatedSecretNames, LABELS, MANAGED_BY, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
 
 export const CONTROLLER_NAME = 'huntmasterplatform';
 
@@ -40,17 +41,34 @@ export interface OperatorOptions {
   httpPort?: number;
   dashboardsDir?: string;
   resyncMs?: number;
+  /** Objects per list page of every informer (default 500). */
+  listPageSize?: number;
   onWrite?(verb: string, kind: string, name: string): void;
 }
 
+/** Every child carries this label, generated Secrets included: the only objects the caches hold. */
+export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
+
 /**
- * The children watched by label: every CHILD_KINDS kind but Secrets (watched whole, below) and the
- * monitoring.coreos.com kinds, whose CRDs may be missing (they are read and applied uncached).
+ * The children watched by label: every CHILD_KINDS kind but the monitoring.coreos.com kinds, whose
+ * CRDs may be missing (they are read and applied uncached). Secrets too: only the generated ones are
+ * cached; a Secret a user references is watched by name and read with a GET (referenced-secrets.ts).
  */
-const UNLABELLED_OR_UNCACHED = new Set(['Secret', 'ServiceMonitor', 'PrometheusRule']);
-const CHILD_RESOURCES: ResourceType[] = CHILD_KINDS.filter(({ kind }) => !UNLABELLED_OR_UNCACHED.has(kind)).map(
-  ({ kind }) => RESOURCES[kind],
-);
+const UNCACHED = new Set(['ServiceMonitor', 'PrometheusRule']);
+const CHILD_RESOURCES: ResourceType[] = CHILD_KINDS.filter(({ kind }) => !UNCACHED.has(kind)).map(({ kind }) => RESOURCES[kind]);
+
+/**
+ * The Secrets a platform references that the operator does not generate (those are cached by label).
+ * A spec the builders refuse references nothing: its status says why.
+ */
+function userSecretNames(cr: HuntMasterPlatform): string[] {
+  try {
+    const generated = new Set(generatedSecretNames(cr));
+    return [...new Set(referencedSecretKeys(cr).map((ref) => ref.name))].filter((name) => !generated.has(name));
+  } catch {
+    return [];
+  }
+}
 
 function loadDashboards(dir: string | undefined): Record<string, string> {
   if (!dir || !existsSync(dir)) return {};
@@ -142,7 +160,8 @@ export async function startOperator(o: OperatorOptions) {
   const informers = new Map<string, Informer[]>(); // kind → one informer per watched namespace
   const make = (resource: ResourceType, labelSelector?: string) => {
     const list = namespaces.map(
-      (namespace) => new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs }),
+      (namespace) =>
+        new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs, pageSize: o.listPageSize }),
     );
     informers.set(resource.kind, list);
     return list;
@@ -192,24 +211,38 @@ export async function startOperator(o: OperatorOptions) {
       },
     });
   }
+  const platforms = () => (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list()) as unknown as HuntMasterPlatform[];
   for (const resource of CHILD_RESOURCES) {
-    for (const informer of make(resource, 'app.kubernetes.io/managed-by=huntmaster-operator')) {
+    for (const informer of make(resource, MANAGED_SELECTOR)) {
       informer.on({ add: enqueueOwner, update: (_o, n) => enqueueOwner(n), delete: enqueueOwner });
     }
   }
-  // Secrets: generated ones map to their owner; a user's Secret maps to every CR that references it.
-  const enqueueReferrers = (secret: KubeObject) => {
-    enqueueOwner(secret);
-    for (const cr of (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list())) {
-      if (cr.metadata.namespace !== secret.metadata.namespace) continue;
-      if (referencedSecretKeys(cr as unknown as HuntMasterPlatform).some((ref) => ref.name === secret.metadata.name)) enqueue(cr);
-    }
-  };
-  for (const informer of make(RESOURCES.Secret)) {
-    informer.on({ add: enqueueReferrers, update: (old, n) => old !== n && enqueueReferrers(n), delete: enqueueReferrers });
+  // A user's Secret maps to every CR of its namespace that references it.
+  const referencedSecrets = new ReferencedSecretWatches({
+    client,
+    logger: o.logger,
+    resyncMs: o.resyncMs,
+    onChange(namespace, name) {
+      for (const cr of platforms()) {
+        if (cr.metadata.namespace !== namespace) continue;
+        if (userSecretNames(cr).includes(name)) enqueue(cr as unknown as KubeObject);
+      }
+    },
+  });
+  const syncReferencedSecrets = () =>
+    referencedSecrets.sync(platforms().flatMap((cr) => userSecretNames(cr).map((name) => ({ namespace: cr.metadata.namespace!, name }))));
+  for (const informer of informers.get('HuntMasterPlatform')!) {
+    informer.on({ add: syncReferencedSecrets, update: (old, n) => old !== n && syncReferencedSecrets(), delete: syncReferencedSecrets });
   }
 
   const all = () => [...informers.values()].flat();
+  const cacheSizes = (): Record<string, number> => {
+    const sizes: Record<string, number> = {};
+    for (const [kind, list] of informers) sizes[kind] = list.reduce((n, i) => n + i.size, 0);
+    sizes['Secret (referenced)'] = referencedSecrets.size;
+    return sizes;
+  };
+  metrics.reportCacheSizes(cacheSizes);
   for (const informer of all()) informer.start();
 
   let leading = !o.leaderElection.enabled;
@@ -249,10 +282,14 @@ export async function startOperator(o: OperatorOptions) {
     port,
     isLeader: () => leading,
     synced: () => all().every((i) => i.synced),
+    /** Objects per kind in the caches; `Secret (referenced)` counts the metadata-only watches of users' Secrets. */
+    cacheSizes,
+    /** `namespace/name` of the users' Secrets watched by name. */
+    referencedSecretWatches: () => referencedSecrets.keys(),
     async stop() {
       if (elector) await elector.stop();
       else await controller.stop();
-      await Promise.all(all().map((i) => i.stop()));
+      await Promise.all([...all().map((i) => i.stop()), referencedSecrets.stop()]);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     },
   };

@@ -4,7 +4,8 @@
  * - 410 Gone relists, and the relist's diff is delivered as add/update/delete events;
  * - any other error restarts the watch after a capped backoff, never giving up;
  * - a watch silent for longer than its own server timeout is presumed stale and restarted;
- * - a periodic resync re-delivers every cached object, as controller-runtime does.
+ * - a periodic resync re-delivers every cached object, as controller-runtime does;
+ * - every list is paged (limit/continue), so no relist asks the API server for a whole collection at once.
  */
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
@@ -22,6 +23,12 @@ export interface InformerOptions {
   /** Watch one namespace; undefined watches all. */
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=x`: watch one object by name. */
+  fieldSelector?: string;
+  /** Objects per list page (default 500, as client-go's pager). */
+  pageSize?: number;
+  /** Applied to every object before it is cached, e.g. to drop data the cache must not hold. */
+  transform?: (obj: KubeObject) => KubeObject;
   resyncMs?: number;
   watchTimeoutSeconds?: number;
   /** Silence longer than this restarts the watch (default: the watch timeout + 30 s). */
@@ -50,10 +57,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   synced = false;
   lastActivity = 0;
   relists = 0;
+  /** List pages fetched, over every relist. */
+  pages = 0;
   restarts = 0;
   private readonly client: KubeClient;
-  private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector'>> &
-    Pick<InformerOptions, 'namespace' | 'labelSelector'>;
+  private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'transform'>> &
+    Pick<InformerOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'transform'>;
 
   constructor(client: KubeClient, opts: InformerOptions) {
     this.client = client;
@@ -62,6 +71,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.opts = {
       ...opts,
       resyncMs: opts.resyncMs ?? 10 * 60_000,
+      pageSize: opts.pageSize ?? 500,
       staleAfterMs: opts.staleAfterMs ?? watchTimeoutSeconds * 1000 + 30_000,
       watchTimeoutSeconds,
     };
@@ -77,6 +87,17 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** Objects in the cache. */
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Drops what the cache never needs, then what the caller asked to drop. */
+  private cacheable(obj: T): T {
+    const slimmed = slim(obj);
+    return this.opts.transform && slimmed?.metadata ? (this.opts.transform(slimmed) as T) : slimmed;
   }
 
   /** Synced and heard from the server recently enough to trust the cache. */
@@ -96,13 +117,36 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async relist(): Promise<void> {
+  /**
+   * Lists page by page. An expired continue token (410) fails the relist as a whole, and the run
+   * loop lists again from the start, as client-go's pager does.
+   */
+  private async listAll(): Promise<{ resourceVersion: string; items: T[] }> {
     const path = resourcePath(this.opts.resource, this.opts.namespace);
-    const list = await this.client.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', path, {
-      query: { labelSelector: this.opts.labelSelector },
-    });
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string;
+    do {
+      const page = await this.client.request<{ metadata: { resourceVersion: string; continue?: string }; items: T[] }>('GET', path, {
+        query: {
+          labelSelector: this.opts.labelSelector,
+          fieldSelector: this.opts.fieldSelector,
+          limit: this.opts.pageSize,
+          continue: continueToken,
+        },
+      });
+      for (const item of page.items) items.push(this.cacheable(item));
+      resourceVersion = page.metadata.resourceVersion;
+      continueToken = page.metadata.continue || undefined;
+      this.pages++;
+    } while (continueToken);
+    return { resourceVersion, items };
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.listAll();
     const seen = new Set<string>();
-    for (const item of list.items.map(slim)) {
+    for (const item of list.items) {
       item.apiVersion ??= this.opts.resource.group
         ? `${this.opts.resource.group}/${this.opts.resource.version}`
         : this.opts.resource.version;
@@ -120,16 +164,15 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.emit('delete', old);
       }
     }
-    this.resourceVersion = list.metadata.resourceVersion;
+    this.resourceVersion = list.resourceVersion;
     this.synced = true;
     this.lastActivity = Date.now();
   }
 
   private onEvent(event: { type: string; object: any }): void {
     this.lastActivity = Date.now();
-    const obj = slim(event.object as T);
     if (event.type === 'BOOKMARK') {
-      this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
+      this.resourceVersion = (event.object as T).metadata?.resourceVersion ?? this.resourceVersion;
       return;
     }
     if (event.type === 'ERROR') {
@@ -138,6 +181,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (status.code === 410) throw Object.assign(err, { gone: true });
       throw err;
     }
+    const obj = this.cacheable(event.object as T);
     this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
     const key = objectKey(obj);
     const old = this.store.get(key);
@@ -168,6 +212,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           allowWatchBookmarks: true,
           timeoutSeconds: this.opts.watchTimeoutSeconds,
           labelSelector: this.opts.labelSelector,
+          fieldSelector: this.opts.fieldSelector,
         },
         (event) => {
           arm();

@@ -90,6 +90,19 @@ export function createOperatorMetrics(controller: string) {
     registers: r,
   });
 
+  // Read at scrape time from the caches: shows the operator's memory follows its platforms, not the cluster.
+  let cacheSizes: () => Record<string, number> = () => ({});
+  new Gauge({
+    name: 'hma_operator_cached_objects',
+    help: "Objects in the operator's informer caches, per kind",
+    labelNames: ['kind'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(cacheSizes())) this.set({ kind }, n);
+    },
+  });
+
   const queue: QueueMetrics = {
     depth: (n) => depth.set({ name: controller }, n),
     added: () => adds.inc({ name: controller }),
@@ -110,6 +123,9 @@ export function createOperatorMetrics(controller: string) {
     platformLastBackup,
     leader,
     observeRequest: (method: string, code: string) => restRequests.inc({ method, code }),
+    reportCacheSizes(source: () => Record<string, number>) {
+      cacheSizes = source;
+    },
   };
 }
 

@@ -71,6 +71,8 @@ export interface ReconcilerDeps {
 /** A recoverable problem: status says so, and the key is retried with backoff. */
 export class RetryableError extends Error {}
 
+type SecretObject = KubeObject & { data?: Record<string, string> };
+
 const byKey = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
 
 /** The API server's own words for a refused write. */
@@ -131,14 +133,32 @@ export function createReconciler(d: ReconcilerDeps) {
     }
   }
 
+  /**
+   * A Secret's data: from the cache for the generated ones (the only Secrets it holds), otherwise
+   * by name from the API server, so a user's Secret is read only when a platform needs it.
+   */
+  async function readSecret(namespace: string, name: string): Promise<SecretObject | undefined> {
+    const cached = d.cache.get('Secret', namespace, name) as SecretObject | undefined;
+    if (cached) return cached;
+    try {
+      return await d.client.get<SecretObject>(RESOURCES.Secret, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Reads every referenced Secret key: their hash rolls the pods; missing ones are reported. */
-  function referencedSecrets(cr: HuntMasterPlatform) {
+  async function referencedSecrets(cr: HuntMasterPlatform) {
     const namespace = cr.metadata.namespace!;
     const data: Record<string, Record<string, string> | undefined> = {};
     const missing: { name: string; key?: string }[] = [];
     const generated = new Set(generatedSecretNames(cr));
-    for (const ref of referencedSecretKeys(cr)) {
-      const secret = d.cache.get('Secret', namespace, ref.name) as (KubeObject & { data?: Record<string, string> }) | undefined;
+    const refs = referencedSecretKeys(cr);
+    const secrets = new Map<string, SecretObject | undefined>();
+    for (const name of new Set(refs.map((ref) => ref.name))) secrets.set(name, await readSecret(namespace, name));
+    for (const ref of refs) {
+      const secret = secrets.get(ref.name);
       if (!secret) {
         // A generated Secret created this very pass may not be cached yet; it is not "missing".
         if (!generated.has(ref.name) && !ref.optional) missing.push({ name: ref.name });
@@ -270,7 +290,7 @@ export function createReconciler(d: ReconcilerDeps) {
 
     const errors: string[] = [];
     await ensureGeneratedSecrets(cr);
-    const secrets = referencedSecrets(cr);
+    const secrets = await referencedSecrets(cr);
 
     if (cr.spec?.objectStorage?.mode === 'external' && cr.spec.objectStorage.external?.endpoint) {
       await d

@@ -3,6 +3,7 @@ import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node'
 import { ANNOTATIONS, HTTP_PATHS, UIDS } from './constants.ts';
 import { API_COMPONENTS, apiEndpoint, isAutoscaled, type ApiKey } from './components.ts';
 import type { BuildInput } from './context.ts';
+import { LINT_EXEMPTIONS } from './lint-exemptions.ts';
 import { databaseEnv, dependencyEnv, mergeEnv, processEnv, secretEnv } from './env.ts';
 import { publicUrls } from './ingress.ts';
 import { childMeta, podTemplateMeta, selectorLabels } from './labels.ts';
@@ -75,7 +76,7 @@ export function apiDeployment(input: BuildInput, key: ApiKey): Child<V1Deploymen
     kind: 'Deployment',
     metadata: childMeta(cr, names[key], key, {
       version: spec.version,
-      ...(autoscaled ? { annotations: { [ANNOTATIONS.autoscaled]: 'true' } } : {}),
+      annotations: { ...LINT_EXEMPTIONS.spreadByTopology, ...(autoscaled ? { [ANNOTATIONS.autoscaled]: 'true' } : {}) },
     }),
     spec: {
       // Left out while autoscaled: whoever sets it in an apply owns it, and would fight the autoscaler.

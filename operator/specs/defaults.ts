@@ -4,10 +4,12 @@
  * tests/unit/operator-specs/crd.test.ts checks that every default in the CRD equals the one here.
  */
 import { MINIO_REGION } from './constants.ts';
+import { quantityValue } from './quantity.ts';
 import type {
   ApiComponentSpec,
   BackupSpec,
   PlatformSpec,
+  Quantity,
   ResolvedApiComponent,
   ResolvedAutoscaling,
   ResolvedBackup,
@@ -80,9 +82,35 @@ export const DEFAULTS = {
 
 const clone = <T>(value: T): T => structuredClone(value) as T;
 
-function resources(given: ResourceRequirements | undefined, fallback: ResourceRequirements): ResourceRequirements {
-  return clone(given ?? fallback);
+/**
+ * A component's resources: the user's requests and limits merged over the defaults, resource name by
+ * resource name, so a spec that sets only requests keeps the default memory limit. A default that
+ * would contradict what the user set for the same resource (a default limit below the user's
+ * request, a default request above the user's limit) follows the user's value instead, so the pod
+ * spec stays valid (requests <= limits) and keeps a bound.
+ */
+export function mergeResources(given: ResourceRequirements | undefined, defaults: ResourceRequirements): ResourceRequirements {
+  const requests: Record<string, Quantity> = { ...defaults.requests };
+  const limits: Record<string, Quantity> = { ...defaults.limits };
+  const below = (a: Quantity, b: Quantity) => {
+    const [x, y] = [quantityValue(a), quantityValue(b)];
+    return x !== undefined && y !== undefined && x < y;
+  };
+  for (const [name, request] of Object.entries(given?.requests ?? {})) {
+    requests[name] = request;
+    if (given?.limits?.[name] === undefined && limits[name] !== undefined && below(limits[name], request)) limits[name] = request;
+  }
+  for (const [name, limit] of Object.entries(given?.limits ?? {})) {
+    limits[name] = limit;
+    if (given?.requests?.[name] === undefined && requests[name] !== undefined && below(limit, requests[name])) requests[name] = limit;
+  }
+  return {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
 }
+
+const resources = mergeResources;
 
 const SCHEDULING_FIELDS = ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName'] as const;
 

@@ -13,7 +13,7 @@ import { managementObjects } from './management.ts';
 import { migrationJob } from './migrations.ts';
 import { minioObjects } from './minio.ts';
 import { monitoringObjects } from './monitoring.ts';
-import { networkPolicies } from './network-policy.ts';
+import { jobNetworkPolicies, networkPolicies } from './network-policy.ts';
 import { podDisruptionBudgets } from './pdb.ts';
 import { postgresObjects } from './postgres.ts';
 import { redisObjects } from './redis.ts';
@@ -54,17 +54,21 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
   const migration = migrationJob(input);
   const ingress = platformIngress(input);
   const backup = postgresBackupCronJob(input);
+  const workloads = [
+    ...postgresObjects(input),
+    ...redisObjects(input),
+    ...minioObjects(input),
+    ...(migration ? [migration] : []),
+    ...(backup ? [backup] : []),
+  ];
   return {
     objects: [
-      ...postgresObjects(input),
-      ...redisObjects(input),
-      ...minioObjects(input),
-      ...(migration ? [migration] : []),
-      ...(backup ? [backup] : []),
+      ...workloads,
       ...apiObjects(input),
       ...horizontalPodAutoscalers(input),
       ...podDisruptionBudgets(input),
       ...networkPolicies(input),
+      ...jobNetworkPolicies(input, workloads as KubeObject[]),
       ...(ingress ? [ingress] : []),
       ...management.objects,
       ...monitoring.objects,

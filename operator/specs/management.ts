@@ -5,6 +5,7 @@
 import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
 import { PORTS, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
+import { LINT_EXEMPTIONS } from './lint-exemptions.ts';
 import { secretEnv } from './env.ts';
 import { childMeta, type ComponentKey, podTemplateMeta, selectorLabels } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
@@ -27,7 +28,10 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
   const deployment: Child<V1Deployment> = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: childMeta(cr, p.name, p.key, { version: spec.version }),
+    metadata: childMeta(cr, p.name, p.key, {
+      version: spec.version,
+      ...(p.readOnlyRootFilesystem ? {} : { annotations: LINT_EXEMPTIONS.writableRoot }),
+    }),
     spec: {
       replicas: spec.suspend ? 0 : 1,
       revisionHistoryLimit: 3,
@@ -44,6 +48,7 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
               env: p.env,
               resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
               readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10 },
+              livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 20, failureThreshold: 3 },
               securityContext: containerSecurityContext({ readOnlyRootFilesystem: p.readOnlyRootFilesystem }),
               volumeMounts: [tmpMount()],
             },
@@ -56,7 +61,10 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
   const service: Child<V1Service> = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: childMeta(cr, p.name, p.key, { version: spec.version }),
+    metadata: childMeta(cr, p.name, p.key, {
+      version: spec.version,
+      ...(p.readOnlyRootFilesystem ? {} : { annotations: LINT_EXEMPTIONS.writableRoot }),
+    }),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(cr, p.key),

@@ -9,6 +9,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { MIGRATION_COMMAND, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
+import { LINT_EXEMPTIONS } from './lint-exemptions.ts';
 import { databaseEnv, mergeEnv } from './env.ts';
 import { createOnlyJob } from './jobs.ts';
 import { childMeta, podTemplateMeta } from './labels.ts';
@@ -31,7 +32,10 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
   return createOnlyJob({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: childMeta(cr, names.migrationJob(spec.version), 'migrations', { version: spec.version }),
+    metadata: childMeta(cr, names.migrationJob(spec.version), 'migrations', {
+      version: spec.version,
+      annotations: LINT_EXEMPTIONS.keptJob,
+    }),
     spec: {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,

@@ -11,6 +11,7 @@
 import type { V1ContainerPort, V1Job } from '@kubernetes/client-node';
 import { PORTS, UIDS } from './constants.ts';
 import type { BuildInput } from './context.ts';
+import { LINT_EXEMPTIONS } from './lint-exemptions.ts';
 import { secretEnv } from './env.ts';
 import { createOnlyJob } from './jobs.ts';
 import { childMeta, podTemplateMeta } from './labels.ts';
@@ -34,7 +35,7 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
   return createOnlyJob({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: childMeta(cr, names.bucketJob(os.bucket), 'bucketInit', { version }),
+    metadata: childMeta(cr, names.bucketJob(os.bucket), 'bucketInit', { version, annotations: LINT_EXEMPTIONS.keptJob }),
     spec: {
       backoffLimit: 10,
       template: {

@@ -7,6 +7,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { HTTP_PATHS, LABELS, MANAGED_BY, METRICS } from './constants.ts';
 import type { BuildInput } from './context.ts';
+import { platformDashboard } from './dashboards.ts';
 import { childMeta } from './labels.ts';
 import { labelValue } from './names.ts';
 import type { Child, KubeObject, SkippedNote } from './types.ts';
@@ -128,7 +129,7 @@ export function prometheusRule(input: BuildInput): KubeObject {
   } as KubeObject;
 }
 
-/** One ConfigMap per dashboard in ctx.dashboards (file name → JSON). */
+/** One ConfigMap per dashboard in ctx.dashboards (file name → JSON), each with a uid of the platform's own. */
 export function grafanaDashboards(input: BuildInput): Child<V1ConfigMap>[] {
   const { cr, spec, names, ctx } = input;
   if (!spec.monitoring.grafanaDashboards.enabled) return [];
@@ -142,7 +143,7 @@ export function grafanaDashboards(input: BuildInput): Child<V1ConfigMap>[] {
         labels: { grafana_dashboard: '1' },
         annotations: { grafana_folder: 'Hunt Master Academy' },
       }),
-      data: { [file.endsWith('.json') ? file : `${file}.json`]: json },
+      data: { [file.endsWith('.json') ? file : `${file}.json`]: platformDashboard(json, file, cr) },
     }));
 }
 

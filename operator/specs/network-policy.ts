@@ -3,22 +3,23 @@
  * - the APIs accept traffic on their HTTP port from anywhere (ingress controllers, Prometheus);
  * - PostgreSQL, Redis and MinIO accept traffic only from this platform's pods that use them, except
  *   MinIO's API port when the Ingress exposes it (for presigned URLs);
- * - Adminer and Redis Commander accept none: reach them with `kubectl port-forward`.
+ * - Adminer and Redis Commander accept none: reach them with `kubectl port-forward`;
+ * - the Jobs' pods (migrations, bucket creation, backups) serve nothing, so they accept none.
  * Egress is not restricted.
  */
 import type { V1LabelSelector, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
-import { PORTS } from './constants.ts';
+import { LABELS, PORTS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { dataServiceVersion } from './stateful.ts';
-import { childMeta, selectorLabels, type ComponentKey } from './labels.ts';
-import type { Child } from './types.ts';
+import { childMeta, COMPONENTS, selectorLabels, type ComponentKey } from './labels.ts';
+import type { Child, KubeObject } from './types.ts';
 
 /** networking.k8s.io/v1 NetworkPolicy as JSON (the client-node model names the `from` field `_from`). */
 export interface NetworkPolicyIngressRule {
   from?: V1NetworkPolicyPeer[];
   ports?: V1NetworkPolicyPort[];
 }
-export type NetworkPolicy = Child<{ spec: { podSelector: V1LabelSelector; policyTypes: string[]; ingress: NetworkPolicyIngressRule[] } }>;
+export type NetworkPolicy = Child<{ spec: { podSelector: V1LabelSelector; policyTypes: string[]; ingress?: NetworkPolicyIngressRule[] } }>;
 
 function policy(
   input: BuildInput,
@@ -32,7 +33,9 @@ function policy(
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: childMeta(cr, name, target, { version }),
-    spec: { podSelector: { matchLabels: selectorLabels(cr, target) }, policyTypes: ['Ingress'], ingress },
+    // No rules admits nothing. Left out rather than `[]`: the API server drops an empty list, and a
+    // field it drops would read as drift on every reconcile.
+    spec: { podSelector: { matchLabels: selectorLabels(cr, target) }, policyTypes: ['Ingress'], ...(ingress.length ? { ingress } : {}) },
   };
 }
 
@@ -84,4 +87,21 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
   if (mgmt.adminer.enabled) out.push(policy(input, 'adminer', names.adminer, v, []));
   if (mgmt.redisCommander.enabled && spec.redis.mode === 'managed') out.push(policy(input, 'redisCommander', names.redisCommander, v, []));
   return out;
+}
+
+/**
+ * No ingress to the pods of the platform's Jobs and CronJob (migrations, bucket creation, backups):
+ * they serve nothing. One policy per Job component present, named after the component.
+ */
+export function jobNetworkPolicies(input: BuildInput, workloads: KubeObject[]): NetworkPolicy[] {
+  const { spec, names } = input;
+  if (!spec.networkPolicy.enabled) return [];
+  const jobKeys: ComponentKey[] = ['migrations', 'bucketInit', 'postgresBackup'];
+  return jobKeys
+    .filter((key) =>
+      workloads.some(
+        (o) => (o.kind === 'Job' || o.kind === 'CronJob') && o.metadata.labels?.[LABELS.component] === COMPONENTS[key].component,
+      ),
+    )
+    .map((key) => policy(input, key, names.networkPolicy(COMPONENTS[key].name), spec.version, []));
 }

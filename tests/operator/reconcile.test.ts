@@ -458,6 +458,8 @@ describe('migrations', () => {
     });
     await completeJob('migrating-migrate-1-1-0');
     await waitUntil('APIs roll to 1.1.0', async () => /:1\.1\.0$/.test(await image('migrating-content-bridge')), { timeoutMs: 30_000 });
+    // The status is written at the end of the pass that applied the Deployments: wait for it.
+    await waitUntil('MigrationsComplete=True', async () => (await migrationCondition()).status === 'True', { timeoutMs: 10_000 });
     expect((await migrationCondition()).status).toBe('True');
 
     // The log tells each transition once, however many reconciles saw the failure.
@@ -574,11 +576,19 @@ describe('inherited metadata', () => {
         ),
       { timeoutMs: 20_000 },
     );
-    for (const kind of ['Service', 'NetworkPolicy', 'ConfigMap'] as const) {
-      for (const o of await owned(kind, uid)) {
-        expect(o.metadata.labels?.['cost-centre'], `${kind}/${o.metadata.name}`).toBe('academy');
+    // One reconcile applies the children a few at a time: wait for the pass to reach every kind.
+    const unlabelled = async () => {
+      const names: string[] = [];
+      for (const kind of ['Service', 'NetworkPolicy', 'ConfigMap'] as const) {
+        for (const o of await owned(kind, uid))
+          if (o.metadata.labels?.['cost-centre'] !== 'academy') names.push(`${kind}/${o.metadata.name}`);
       }
-    }
+      return names;
+    };
+    await waitUntil('every Service, NetworkPolicy and ConfigMap labelled', async () => (await unlabelled()).length === 0, {
+      timeoutMs: 20_000,
+    });
+    expect(await unlabelled()).toEqual([]);
     expect((await readyOf('labelled'))?.message ?? '').not.toMatch(/refused/);
   });
 });

@@ -155,3 +155,27 @@ Discovery (GET /apis/monitoring.coreos.com/v1) is open to every authenticated us
   resources: [servicemonitors, prometheusrules]
   verbs: [get, create, patch]
 {{- end }}
+
+{{/*
+The operator pods' affinity: operator.affinity when set; otherwise, with more than one replica,
+operator.podAntiAffinityPreset keeps the replicas on different nodes (soft: preferred, so a
+one-node cluster still runs them all; hard: required), so one node going away never takes the
+leader and its standby together.
+*/}}
+{{- define "huntmaster.operatorAffinity" -}}
+{{- if .Values.operator.affinity }}
+{{- toYaml .Values.operator.affinity }}
+{{- else if and (gt (int .Values.replicaCount) 1) .Values.operator.podAntiAffinityPreset }}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "huntmaster.selectorLabels" (dict "ctx" $ "component" "operator") | fromYaml)) }}
+podAntiAffinity:
+{{- if eq .Values.operator.podAntiAffinityPreset "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    {{- list $term | toYaml | nindent 4 }}
+{{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        {{- toYaml $term | nindent 8 }}
+{{- end }}
+{{- end }}
+{{- end }}

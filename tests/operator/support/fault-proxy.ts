@@ -18,6 +18,8 @@ export interface FaultProxy {
   silenceWatches(on: boolean): void;
   dropWatches(): void;
   watchCount: number;
+  /** Every request passed on to the API server, with the bytes of its answer so far. */
+  requests: Array<{ method: string; url: string; responseBytes: number }>;
   close(): Promise<void>;
 }
 
@@ -59,8 +61,11 @@ export async function startFaultProxy(target: { server: string; token: string; c
       }
     }
     const headers = { ...req.headers, authorization: `Bearer ${target.token}`, host: new URL(target.server).host };
+    const logged = { method: req.method ?? 'GET', url: req.url ?? '', responseBytes: 0 };
+    proxy.requests.push(logged);
     const up = request(`${target.server}${req.url}`, { method: req.method, headers, agent }, (upstream) => {
       entry.upstream = upstream;
+      upstream.on('data', (chunk: Buffer) => (logged.responseBytes += chunk.length));
       res.writeHead(upstream.statusCode ?? 502, upstream.headers);
       upstream.pipe(res);
     });
@@ -96,6 +101,7 @@ export async function startFaultProxy(target: { server: string; token: string; c
     },
     dropWatches,
     watchCount: 0,
+    requests: [],
     async close() {
       dropWatches();
       for (const s of sockets) s.destroy();

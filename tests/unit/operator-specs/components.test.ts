@@ -52,7 +52,9 @@ describe('switched-off components are absent', () => {
     const on = build({ monitoring: { grafanaDashboards: { enabled: true } } }, fullCtx).objects;
     const cm = find(on, 'ConfigMap', 'demo-dashboard-platform-overview');
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
-    expect(cm.data['platform-overview.json']).toBe(fullCtx.dashboards!['platform-overview.json']);
+    // The given dashboard, under a uid and title of the platform's own (dashboards.test.ts).
+    const given = JSON.parse(fullCtx.dashboards!['platform-overview.json']!);
+    expect(JSON.parse(cm.data['platform-overview.json'])).toMatchObject({ ...given, title: `${given.title} (hunting/demo)` });
     const none = build({ monitoring: { grafanaDashboards: { enabled: true } } }, minimalCtx);
     expect(none.skipped).toEqual([expect.objectContaining({ reason: 'NoDashboards' })]);
   });
@@ -88,10 +90,11 @@ describe('external mode', () => {
     expect(migrate.DATABASE_URL).toEqual({ secretKeyRef: { name: 'academy-db', key: 'DATABASE_URL' } });
   });
 
-  it('limits the network policies to the APIs', () => {
+  it('limits the network policies to the APIs and the migration Job (which admits nothing)', () => {
     expect(ids(objects).filter((id) => id.startsWith('NetworkPolicy/'))).toEqual([
       'NetworkPolicy/academy-content-bridge',
       'NetworkPolicy/academy-ml-server',
+      'NetworkPolicy/academy-migrations',
     ]);
   });
 
@@ -172,9 +175,12 @@ describe('suspend', () => {
     expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
   });
 
-  it('keeps the Services, PDBs and the rest; drops the autoscalers (they cannot hold zero)', () => {
+  it('keeps the Services, PDBs and the rest; drops the autoscalers (they cannot hold zero) and the Jobs with their NetworkPolicies', () => {
     const normal = ids(build(fullSpec, fullCtx).objects).filter(
-      (id) => !id.startsWith('Job/') && !id.startsWith('HorizontalPodAutoscaler/'),
+      (id) =>
+        !id.startsWith('Job/') &&
+        !id.startsWith('HorizontalPodAutoscaler/') &&
+        !/^NetworkPolicy\/demo-(migrations|minio-bucket-init)$/.test(id),
     );
     expect(ids(objects)).toEqual(normal);
   });
@@ -626,7 +632,7 @@ describe('network policies', () => {
 
   it('the APIs accept their port from anywhere, the admin UIs nothing', () => {
     expect(find(objects, 'NetworkPolicy', 'demo-content-bridge').spec.ingress).toEqual([{ ports: [{ port: 8090, protocol: 'TCP' }] }]);
-    expect(find(objects, 'NetworkPolicy', 'demo-adminer').spec.ingress).toEqual([]);
+    expect(find(objects, 'NetworkPolicy', 'demo-adminer').spec.ingress).toBeUndefined(); // no rule: admits nothing
   });
 });
 

@@ -2,7 +2,9 @@
  * The complete desired state of three CRs, as YAML file snapshots a reviewer can read
  * (tests/unit/operator-specs/__snapshots__/*.yaml). Any change to a built object shows up there.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { desiredChildren } from '../../../operator/specs/desired.ts';
 import { generatedSecrets } from '../../../operator/specs/secrets.ts';
 import { externalCr, fullCr, fullCtx, minimalCr, minimalCtx, seededRandom } from './fixtures.ts';
@@ -38,5 +40,24 @@ describe('desired state snapshots', () => {
     await expect(await toYaml(secrets, 'generatedSecrets(hunting/demo, seededRandom(42))')).toMatchFileSnapshot(
       `${SNAPSHOT_DIR}generated-secrets-minimal.yaml`,
     );
+  });
+});
+
+describe('the snapshot files', () => {
+  const files = readdirSync(SNAPSHOT_DIR).filter((f) => f.endsWith('.yaml'));
+
+  it.each(files)('%s reads the same to a YAML 1.1 reader (kubectl, go-yaml) as to a YAML 1.2 one', (file) => {
+    const text = readFileSync(`${SNAPSHOT_DIR}${file}`, 'utf8');
+    const read = (version: '1.1' | '1.2') => parseAllDocuments(text, { version }).map((d) => d.toJS());
+    expect(read('1.1')).toEqual(read('1.2'));
+  });
+
+  it('so Redis gets the string "yes" for --appendonly, not a boolean', () => {
+    const text = readFileSync(`${SNAPSHOT_DIR}desired-minimal.yaml`, 'utf8');
+    const redis = parseAllDocuments(text, { version: '1.1' })
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'StatefulSet' && o.metadata.name === 'demo-redis');
+    const args: unknown[] = redis.spec.template.spec.containers[0].args;
+    expect(args[args.indexOf('--appendonly') + 1]).toBe('yes');
   });
 });

@@ -66,7 +66,10 @@ describe.each(scenarios)('every object of the %s CR', (_label, cr) => {
   });
 
   it('has Services, PDBs and NetworkPolicies whose selectors match a workload of the same set', () => {
-    const templates = objects.flatMap((o: any) => (o.spec?.template?.metadata?.labels ? [o.spec.template.metadata.labels] : []));
+    const templates = objects.flatMap((o: any) => {
+      const template = o.spec?.template ?? o.spec?.jobTemplate?.spec?.template; // a CronJob's pods too
+      return template?.metadata?.labels ? [template.metadata.labels] : [];
+    });
     for (const o of objects as any[]) {
       if (!['Service', 'PodDisruptionBudget', 'NetworkPolicy'].includes(o.kind)) continue;
       const selector = selectorOf(o)!;

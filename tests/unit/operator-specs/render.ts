@@ -9,7 +9,9 @@ import { stringify } from 'yaml';
 export const SNAPSHOT_DIR = fileURLToPath(new URL('./__snapshots__/', import.meta.url));
 
 export async function toYaml(objects: readonly unknown[], header?: string): Promise<string> {
-  const body = objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  // YAML 1.1 rules for quoting: kubectl and go-yaml read `yes`, `on`, `0755` unquoted as a boolean or
+  // a number, so every string a YAML 1.1 reader would take for something else is quoted.
+  const body = objects.map((o) => stringify(o, { lineWidth: 0, version: '1.1' })).join('---\n');
   const text = `${header ? `${header.replace(/^/gm, '# ')}\n` : ''}${body}`;
   const options = (await resolveConfig(`${SNAPSHOT_DIR}x.yaml`)) ?? {};
   return format(text, { ...options, parser: 'yaml' });

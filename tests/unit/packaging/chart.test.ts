@@ -231,6 +231,113 @@ describe('the operator Deployment', () => {
   });
 });
 
+describe('operator availability and isolation', () => {
+  const affinityOf = (set: string[] = []) => one(render({ set }), 'Deployment').spec.template.spec.affinity;
+  const operatorSelector = {
+    'app.kubernetes.io/name': 'huntmaster',
+    'app.kubernetes.io/instance': 'huntmaster',
+    'app.kubernetes.io/component': 'operator',
+  };
+
+  it('spreads more than one replica over nodes by default (soft anti-affinity on the hostname); the user affinity wins', () => {
+    expect(affinityOf()).toBeUndefined(); // one replica: nothing to spread
+    expect(affinityOf(['replicaCount=2'])).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: operatorSelector } } },
+        ],
+      },
+    });
+    expect(affinityOf(['replicaCount=3', 'operator.podAntiAffinityPreset=hard'])).toEqual({
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: operatorSelector } },
+        ],
+      },
+    });
+    expect(affinityOf(['replicaCount=2', 'operator.podAntiAffinityPreset='])).toBeUndefined();
+    expect(affinityOf(['replicaCount=2', 'operator.affinity.nodeAffinity.x=y'])).toEqual({ nodeAffinity: { x: 'y' } });
+  });
+
+  it('spreads the pods over nodes when the scheduler can, unless topologySpreadConstraints are given', () => {
+    const spread = (set: string[] = []) => one(render({ set }), 'Deployment').spec.template.spec.topologySpreadConstraints;
+    expect(spread()).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: operatorSelector },
+      },
+    ]);
+    expect(spread(['operator.topologySpreadConstraints[0].maxSkew=2', 'operator.topologySpreadConstraints[0].topologyKey=zone'])).toEqual([
+      { maxSkew: 2, topologyKey: 'zone' },
+    ]);
+  });
+
+  it('has a PodDisruptionBudget that never blocks a drain (maxUnavailable 1), switchable', () => {
+    const pdb = one(render({ set: ['replicaCount=2'] }), 'PodDisruptionBudget');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: operatorSelector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(render({ set: ['podDisruptionBudget.enabled=false'] }).filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    expect(run(helmBin, helmTemplateArgs({ set: ['podDisruptionBudget.maxUnavailable=0'] })).status).not.toBe(0);
+  });
+
+  it('has a NetworkPolicy by default: metrics only from the named peers, egress only to DNS and the API server', () => {
+    const policy = one(render(), 'NetworkPolicy');
+    expect(policy.spec.podSelector).toEqual({ matchLabels: operatorSelector });
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+        ports: [{ port: 'http', protocol: 'TCP' }],
+      },
+    ]);
+    expect(policy.spec.egress).toEqual([
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      {
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    // The port named `http` is the container's only port: the one serving /metrics.
+    expect(one(render(), 'Deployment').spec.template.spec.containers[0].ports.map((p: any) => p.name)).toEqual(['http']);
+  });
+
+  it('narrows the NetworkPolicy as the values say, or renders none', () => {
+    const policy = one(
+      render({
+        set: [
+          'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=observability',
+          'networkPolicy.apiServer.cidrs={10.0.0.10/32}',
+          'networkPolicy.apiServer.ports={6443}',
+          'networkPolicy.extraEgress[0].to[0].ipBlock.cidr=192.0.2.10/32',
+          'networkPolicy.extraEgress[0].ports[0].port=9000',
+        ],
+      }),
+      'NetworkPolicy',
+    );
+    expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { team: 'observability' } } }]);
+    expect(policy.spec.egress.slice(1)).toEqual([
+      { ports: [{ port: 6443, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.0.0.10/32' } }] },
+      { to: [{ ipBlock: { cidr: '192.0.2.10/32' } }], ports: [{ port: 9000 }] },
+    ]);
+    expect(one(render({ set: ['networkPolicy.metricsFrom=null'] }), 'NetworkPolicy').spec.ingress).toEqual([]);
+    expect(render({ set: ['networkPolicy.enabled=false'] }).filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+  });
+});
+
 describe('RBAC', () => {
   const EXPECTED_RULES = [
     { apiGroups: ['platform.huntmaster.academy'], resources: ['huntmasterplatforms'], verbs: ['list', 'watch', 'patch'] },

@@ -63,13 +63,23 @@ describe.each(files)('%s', (file) => {
   const text = readFileSync(join(DIR, file), 'utf8');
   const d = JSON.parse(text);
 
-  it('has a fixed uid and title, and nothing that breaks sidecar provisioning', () => {
+  it('has a fixed uid and title (the chart provisions it once per installation), and nothing that breaks sidecar provisioning', () => {
     expect(d.uid).toMatch(/^hma-[a-z0-9-]{1,36}$/);
     expect(d.title).toMatch(/^Hunt Master \/ /);
     expect(d.__inputs).toBeUndefined();
     expect(d.__requires).toBeUndefined();
     expect(text).not.toMatch(/\$\{DS_/);
     expect(d.id ?? null).toBeNull();
+  });
+
+  it('is read-only where it is provisioned: edits belong in the file, not in Grafana', () => {
+    expect(d.editable).toBe(false);
+  });
+
+  it('matches "All" with .+ in every variable that offers it (never .*, which also matches a missing label)', () => {
+    const withAll = d.templating.list.filter((v: any) => v.includeAll);
+    expect(withAll.length).toBeGreaterThan(0);
+    for (const v of withAll) expect(v.allValue, `variable ${v.name}`).toBe('.+');
   });
 
   it('selects its Prometheus through a datasource variable', () => {

@@ -49,10 +49,12 @@ describe('npm run manifests', () => {
     );
   });
 
-  it('renders install.yaml with the namespace, CRD, RBAC and operator, without Helm-only labels or hooks', () => {
+  it('renders install.yaml with the namespace, CRD, RBAC, operator and its PDB and NetworkPolicy, without Helm-only labels or hooks', () => {
     const objects = parseYamlStream(generated['manifests/install.yaml']!);
     expect(objects.map((o) => o.kind)).toEqual([
       'Namespace',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
       'ServiceAccount',
       'CustomResourceDefinition',
       'ClusterRole',

@@ -57,4 +57,26 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    // Client scripts piped into `node` in a plain node:24-slim pod (tests/node): JavaScript with Node's globals.
+    files: ['tests/node/support/**/*.mjs'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'AbortSignal',
+          'Blob',
+          'Buffer',
+          'FormData',
+          'Headers',
+          'URL',
+          'console',
+          'fetch',
+          'performance',
+          'process',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

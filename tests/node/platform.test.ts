@@ -16,6 +16,7 @@ import {
   fetchFromPod,
   helm,
   OPERATOR_NAMESPACE,
+  runClientScript,
   startClient,
   waitPlatformReady,
 } from './support/platform.ts';
@@ -69,6 +70,25 @@ describe('the platform on a real node, as the README installs it', () => {
     expect(hmp.status.adminSecret).toBe('huntmaster-admin');
     const script = `fetch('http://huntmaster-content-bridge.${academy}.svc:8090/auth/login',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({email:process.argv[1],password:process.argv[2]})}).then(async r=>console.log(r.status))`;
     expect((await execIn(academy, 'client', ['node', '-e', script, email, password])).trim()).toBe('200');
+  });
+
+  it('serves the whole user flow to a client inside the cluster, through the Services', async () => {
+    const { email, password } = await adminCredentials(academy, 'huntmaster');
+    const flow = runClientScript(academy, 'user-flow.mjs', {
+      CONTENT_BRIDGE_URL: `http://huntmaster-content-bridge.${academy}.svc:8090`,
+      ML_SERVER_URL: `http://huntmaster-ml-server.${academy}.svc:8010`,
+      ADMIN_EMAIL: email,
+      ADMIN_PASSWORD: password,
+    });
+    const report = await flow.result;
+    expect(report.ok).toBe(true);
+    // The presigned URL points at the MinIO Service and returns the bytes that were uploaded.
+    expect(report.upload.fetched_sha256).toBe(report.upload.sha256);
+    expect(report.events.accepted).toBe(1000);
+    expect(report.assessment).toMatchObject({ status: 'graded' });
+    expect(report.predict).toBeTruthy();
+    expect(report.infer).toBeTruthy();
+    recordFigure('user flow from a pod (login, upload, 1000 events, assessment, training, predict, infer)', report.duration_ms);
   });
 
   it('passes helm test for that platform, with its logs', async () => {

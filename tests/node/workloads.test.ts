@@ -143,7 +143,15 @@ describe('node tier workloads', () => {
     await psql("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives')");
     // Other pods reach it through its Service, as the official image listens on every address.
     const connect = `require('net').connect(5432,'pg.${namespace}.svc').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
-    expect((await execIn(namespace, 'client', ['node', '-e', connect])).trim()).toBe('connected');
+    // kube-proxy programs a new Service's rules a moment after its endpoints appear.
+    let answer = '';
+    await waitUntil(
+      'pg reachable through its Service',
+      async () => (answer = (await execIn(namespace, 'client', ['node', '-e', connect])).trim()) === 'connected',
+      { timeoutMs: 30_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: last answer ${answer}`);
+    });
 
     const uid = (await kubectlJson(['-n', namespace, 'get', 'pod', 'pg-0'])).metadata.uid;
     await kubectl(['-n', namespace, 'delete', 'pod', 'pg-0', '--wait=true']);

@@ -110,6 +110,57 @@ export function runClientScript(
   return { result, stop };
 }
 
+/**
+ * Runs a long-lived client script as a pod of its own (not through `kubectl exec`, whose stream dies
+ * with the kubelet): the script comes from a ConfigMap, its report is the last line of its log.
+ * `stop()` creates the script's stop file and waits for the pod to finish.
+ */
+export async function startScriptPod(
+  namespace: string,
+  pod: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<{ stop: () => Promise<any> }> {
+  const source = readFileSync(join(REPO_ROOT, 'tests/node/support', script), 'utf8');
+  await kubectl(['-n', namespace, 'delete', 'pod', pod, '--ignore-not-found', '--wait=true']);
+  await apply(
+    [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${pod}-script` }, data: { [script]: source } },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: pod, labels: { app: pod } },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'script',
+              image: 'docker.io/library/node:24-slim',
+              imagePullPolicy: 'Never',
+              command: ['node', `/scripts/${script}`],
+              env: Object.entries({ STOP_FILE: '/tmp/stop', ...env }).map(([name, value]) => ({ name, value })),
+              securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
+            },
+          ],
+          volumes: [{ name: 'scripts', configMap: { name: `${pod}-script` } }],
+        },
+      },
+    ],
+    namespace,
+  );
+  await waitForPodsReady(namespace, `app=${pod}`, 1);
+  return {
+    async stop() {
+      await execIn(namespace, pod, ['touch', '/tmp/stop']);
+      await kubectl(['-n', namespace, 'wait', `pod/${pod}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=60s']);
+      // Progress lines (stderr) and the report (stdout) share the log; the report is the last JSON line.
+      const lines = (await kubectl(['-n', namespace, 'logs', pod, '-c', 'script'])).trim().split('\n');
+      return JSON.parse(lines.findLast((l) => l.startsWith('{')) ?? '');
+    },
+  };
+}
+
 export function appVersion(): string {
   return /^appVersion:\s*'?([^'\s]+)/m.exec(readFileSync(join(REPO_ROOT, 'charts/huntmaster/Chart.yaml'), 'utf8'))![1]!;
 }

@@ -210,16 +210,13 @@ describe('receiveSingleFile', () => {
 
   it('discards when the client goes away mid-file', async () => {
     const before = outcomes.length;
-    await new Promise<void>((resolve) => {
-      const req = request({ port, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` } });
-      req.on('error', () => resolve());
-      req.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\nhalf of it`);
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 100);
-    });
-    await expect.poll(() => outcomes[before]?.status, { timeout: 2000 }).toBe(400);
+    const req = request({ port, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` } });
+    req.on('error', () => undefined);
+    req.write(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\nhalf of it`);
+    // Go away only once the server is inside receive(): on a busy machine 100 ms was not always enough.
+    await expect.poll(() => outcomes[before]?.steps.includes('receive-start'), { timeout: 15_000 }).toBe(true);
+    req.destroy();
+    await expect.poll(() => outcomes[before]?.status, { timeout: 15_000 }).toBe(400);
     const outcome = outcomes[before]!;
     expect(outcome.body.detail).toMatch(/closed the connection/);
     expect(outcome.steps).toEqual(['receive-start', 'receive-end', 'discard']); // discard waits for receive

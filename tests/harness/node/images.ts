@@ -18,7 +18,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { binaries, cacheRoot, REPO_ROOT } from '../paths.ts';
 import { COREDNS_VERSION, NODE_BINARY_VERSION, NPM_VERSION } from '../versions.ts';
 import { buildahEnv, containersConfig } from './containers-config.ts';
@@ -92,13 +92,15 @@ function hashInputs(image: ImageBuild): string {
 /** Content for source files; size and mtime for the big artefacts of earlier steps (root fs tars, binaries). */
 function hashPath(hash: ReturnType<typeof createHash>, path: string): void {
   const stat = statSync(path);
+  // Repository files by their path in the repository: every clone (CI's is new each run) hashes alike.
+  const name = path.startsWith(REPO_ROOT + sep) ? relative(REPO_ROOT, path) : path;
   if (stat.isDirectory()) {
     const files = (readdirSync(path, { recursive: true }) as string[]).filter((f) => statSync(join(path, f)).isFile()).sort();
     for (const f of files) hashPath(hash, join(path, f));
   } else if (stat.size > 8 * 1024 * 1024) {
-    hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`);
+    hash.update(`${name}\0${stat.size}\0${stat.mtimeMs}\0`);
   } else {
-    hash.update(`${path}\0`).update(readFileSync(path));
+    hash.update(`${name}\0`).update(readFileSync(path));
   }
 }
 

@@ -140,6 +140,13 @@ function promtoolLdflags(): string {
   return ['-s -w', `-X github.com/prometheus/common/version.Version=${release}`].join(' ');
 }
 
+/** One `go build` of Kubernetes commands from tools/k8s, which pins every module, with the version stamped in. */
+function goBuildK8s(step: string, tmp: string, packages: string[]): Promise<void> {
+  return run(step, 'go', ['build', '-trimpath', '-ldflags', k8sLdflags(), '-o', tmp + '/', ...packages], {
+    cwd: join(REPO_ROOT, 'tools/k8s'),
+  });
+}
+
 /** `go install module@version` into the build's temp dir: for modules without replace directives. */
 function goInstall(step: string, moduleAtVersion: string, ldflags = '-s -w') {
   return (tmp: string) => run(step, 'go', ['install', '-trimpath', '-ldflags', ldflags, moduleAtVersion], { env: { GOBIN: tmp } });
@@ -153,23 +160,12 @@ const goBuilds = (): GoBuild[] => [
     outputs: [binaries.etcd(), binaries.kubeApiserver(), binaries.kubeControllerManager(), binaries.kubeScheduler()],
     // One invocation so the four binaries share the compile cache; tools/k8s pins every module.
     async build(tmp) {
-      await run(
-        'go build kubernetes',
-        'go',
-        [
-          'build',
-          '-trimpath',
-          '-ldflags',
-          k8sLdflags(),
-          '-o',
-          tmp + '/',
-          'k8s.io/kubernetes/cmd/kube-apiserver',
-          'k8s.io/kubernetes/cmd/kube-controller-manager',
-          'k8s.io/kubernetes/cmd/kube-scheduler',
-          'go.etcd.io/etcd/server/v3',
-        ],
-        { cwd: join(REPO_ROOT, 'tools/k8s') },
-      );
+      await goBuildK8s('go build kubernetes', tmp, [
+        'k8s.io/kubernetes/cmd/kube-apiserver',
+        'k8s.io/kubernetes/cmd/kube-controller-manager',
+        'k8s.io/kubernetes/cmd/kube-scheduler',
+        'go.etcd.io/etcd/server/v3',
+      ]);
       renameSync(join(tmp, 'server'), join(tmp, 'etcd')); // go names etcd's main package after its directory
     },
   },
@@ -230,22 +226,11 @@ const goBuilds = (): GoBuild[] => [
     dir: binDirs.kubernetesNode(),
     outputs: [binaries.kubelet(), binaries.kubeProxy(), binaries.kubectl()],
     build: (tmp) =>
-      run(
-        'go build kubelet',
-        'go',
-        [
-          'build',
-          '-trimpath',
-          '-ldflags',
-          k8sLdflags(),
-          '-o',
-          tmp + '/',
-          'k8s.io/kubernetes/cmd/kubelet',
-          'k8s.io/kubernetes/cmd/kube-proxy',
-          'k8s.io/kubernetes/cmd/kubectl',
-        ],
-        { cwd: join(REPO_ROOT, 'tools/k8s') },
-      ),
+      goBuildK8s('go build kubelet', tmp, [
+        'k8s.io/kubernetes/cmd/kubelet',
+        'k8s.io/kubernetes/cmd/kube-proxy',
+        'k8s.io/kubernetes/cmd/kubectl',
+      ]),
   },
   {
     id: 'crictl',

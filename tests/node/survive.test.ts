@@ -23,9 +23,13 @@ const ns = 'survive';
 const platform = 'hm';
 const bridge = `http://${platform}-content-bridge.${ns}.svc:8090`;
 
-/** The event sender's report (tests/node/support/event-sender.mjs, ACK_FORMAT=ids). */
+/**
+ * The event sender's report (tests/node/support/event-sender.mjs). Acknowledged ids come as ranges of
+ * their sequence numbers: a list of ids would pass the 16 KiB a container log line may hold.
+ */
 interface SenderResult {
-  acknowledged: { format: 'ids'; ids: string[] };
+  id_prefix: string;
+  acknowledged: { format: 'ranges'; ranges: Array<[number, number]> };
   sent: number;
   ok: number;
   failed: number;
@@ -39,7 +43,7 @@ async function withEventsFlowing(token: string, fault: () => Promise<void>): Pro
     CONTENT_BRIDGE_URL: bridge,
     ACCESS_TOKEN: token,
     RATE: '20',
-    ACK_FORMAT: 'ids',
+    ACK_FORMAT: 'ranges',
   });
   await new Promise((r) => setTimeout(r, 3_000)); // events flow before the fault
   let faultError: unknown;
@@ -96,7 +100,7 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
       await waitForPodsReady(ns, 'app.kubernetes.io/name=content-bridge', 2);
       recovered = Date.now() - started;
     });
-    for (const id of result.acknowledged.ids) acknowledged.add(id);
+    for (const id of acknowledgedIds(result)) acknowledged.add(id);
     recordFigure('Content Bridge pod deleted → 2 Ready again', recovered, { sent: result.sent, failed: result.failed });
     expect(result.ok).toBeGreaterThan(50);
     expect(result.failed, JSON.stringify(result.failuresByReason)).toBe(0);
@@ -112,7 +116,7 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
       await waitPlatformReady(ns, platform, 300);
       recovered = Date.now() - started;
     });
-    for (const id of result.acknowledged.ids) acknowledged.add(id);
+    for (const id of acknowledgedIds(result)) acknowledged.add(id);
     recordFigure('postgres-0 deleted → platform Ready again', recovered, {
       sent: result.sent,
       failed: result.failed,
@@ -165,7 +169,7 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
       await waitPlatformReady(ns, platform, 180);
       recordFigure('containerd and kubelet restarted → node and pods Ready', Date.now() - started);
     });
-    for (const id of result.acknowledged.ids) acknowledged.add(id);
+    for (const id of acknowledgedIds(result)) acknowledged.add(id);
     expect(result.ok).toBeGreaterThan(50);
   });
 
@@ -187,4 +191,10 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
 async function apiRestarts(): Promise<number[]> {
   const pods = (await kubectlJson(['-n', ns, 'get', 'pods', '-l', 'app.kubernetes.io/component=api'])).items as any[];
   return pods.map((p) => p.status.containerStatuses?.[0]?.restartCount ?? 0).sort();
+}
+
+function acknowledgedIds(result: SenderResult): string[] {
+  return result.acknowledged.ranges.flatMap(([first, last]) =>
+    Array.from({ length: last - first + 1 }, (_, i) => `${result.id_prefix}${first + i}`),
+  );
 }

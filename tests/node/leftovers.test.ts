@@ -3,16 +3,12 @@
  * (tests/harness/node/cleanup.ts) sees each kind of thing the node puts on the machine. At the end
  * of the run the teardown removes them and the same detector must find none, or the run fails.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findLeftovers, type HostBaseline } from '../harness/node/cleanup.ts';
-import { runDir } from '../harness/paths.ts';
+import { findLeftovers, readBaseline } from '../harness/node/cleanup.ts';
 
 describe('node tier leftovers detector', () => {
   it('sees the live node: processes, namespace, link, mounts, cgroups, its temp dir and runtime paths, but no change to the machine', async () => {
-    const baseline = JSON.parse(readFileSync(join(runDir(), 'node-baseline.json'), 'utf8')) as HostBaseline;
-    const found = await findLeftovers(baseline);
+    const found = await findLeftovers(readBaseline()!);
     const kinds = new Set(found.map((f) => f.split(' ')[0]));
     expect([...kinds].sort()).toEqual(expect.arrayContaining(['cgroup', 'directory', 'link', 'mount', 'network', 'path', 'process']));
     // containerd's shim sockets and the kubelet's plugin dirs live at fixed paths while the node runs; the

@@ -6,11 +6,9 @@
  * and iptables are as they were.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_NETWORK as N, inNode, guardRules } from '../harness/node/network.ts';
-import { nodeProcesses, WATCHED_SYSCTLS, type HostBaseline } from '../harness/node/cleanup.ts';
-import { runDir } from '../harness/paths.ts';
+import { nodeProcesses, readBaseline, WATCHED_SYSCTLS, type HostBaseline } from '../harness/node/cleanup.ts';
 import { waitUntil } from '../harness/process.ts';
 import { runOutput } from '../harness/shell.ts';
 import { apply, clientPod, createNamespace, deleteNamespace, execIn, kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
@@ -129,7 +127,7 @@ describe('node tier network safety', () => {
 
 /** The machine's state recorded before the node started (tests/harness/node/cleanup.ts). */
 function baseline(): HostBaseline {
-  return JSON.parse(readFileSync(join(runDir(), 'node-baseline.json'), 'utf8')) as HostBaseline;
+  return readBaseline()!;
 }
 
 function baselineSysctl(key: string): string {

@@ -6,12 +6,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMAGE_REFS } from '../harness/node/images.ts';
 import { REPO_ROOT } from '../harness/paths.ts';
 import { execIn, kubectl, kubectlJson } from './support/node.ts';
 import { recordFigure } from './support/figures.ts';
 import {
   adminCredentials,
-  appVersion,
   ensureOperatorInstalled,
   fetchFromPod,
   helm,
@@ -59,7 +59,7 @@ describe('the platform on a real node, as the README installs it', () => {
       p.metadata.name.startsWith('huntmaster-operator'),
     );
     expect(pod.spec.serviceAccountName).toBe('huntmaster-operator');
-    expect(pod.spec.containers[0].image).toBe(`ghcr.io/huntmaster-academy/operator:${appVersion()}`);
+    expect(pod.spec.containers[0].image).toBe(IMAGE_REFS.operator());
     expect((await execIn(system, pod.metadata.name, ['id', '-u'])).trim()).toBe('10001');
     expect(await execIn(system, pod.metadata.name, ['sh', '-c', 'touch /app/x 2>&1 || true'])).toMatch(/Read-only file system/);
   });

@@ -150,7 +150,7 @@ function localPathObjects(root: string): object[] {
 }
 
 /** Applies the add-ons and starts the provisioner; resolves once CoreDNS answers readiness. */
-export async function applyAddons(ctx: AddonContext): Promise<ManagedProcess> {
+export async function applyAddons(ctx: AddonContext): Promise<void> {
   const { paths } = ctx;
   mkdirSync(paths.localPathRoot, { recursive: true });
   await ctx.kubectl(['apply', '--server-side', '-f', '-'], {
@@ -175,5 +175,4 @@ export async function applyAddons(ctx: AddonContext): Promise<ManagedProcess> {
     },
     { timeoutMs: 120_000, process: provisioner },
   );
-  return provisioner;
 }

@@ -67,6 +67,13 @@ async function snapshot(): Promise<HostBaseline> {
   };
 }
 
+/** The machine's state recorded before the running (or last crashed) node started, if any. */
+export function readBaseline(): HostBaseline | undefined {
+  if (!existsSync(baselineFile())) return undefined;
+  // Files written before `netns` was recorded lack it.
+  return { netns: [], ...JSON.parse(readFileSync(baselineFile(), 'utf8')) } as HostBaseline;
+}
+
 /** Records the machine's state before a start; kept on disk until a clean teardown. */
 export async function recordBaseline(): Promise<HostBaseline> {
   const baseline = await snapshot();
@@ -202,10 +209,7 @@ export interface RunningNode {
  * Throws, naming each, if anything is still there afterwards.
  */
 export async function cleanupNode(node?: RunningNode): Promise<void> {
-  const persisted = existsSync(baselineFile())
-    ? ({ netns: [], ...JSON.parse(readFileSync(baselineFile(), 'utf8')) } as HostBaseline)
-    : undefined;
-  const baseline = node?.baseline ?? persisted;
+  const baseline = node?.baseline ?? readBaseline();
   if (!node && !baseline && tempDirs().length === 0 && !existsSync(netnsPath())) return; // nothing was ever left
   if (!node) log('node tier: removing what an earlier run left behind');
   if (node) {

@@ -152,8 +152,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
     await imported;
     const kubectl: NodeCluster['kubectl'] = (args, opts = {}) =>
       runOutput(binaries.kubectl(), args, { env: { KUBECONFIG: kubeconfigs.admin }, input: opts.input, allowFailure: opts.allowFailure });
-    const provisioner = await applyAddons({ request, kubectl, paths, spawn, adminKubeconfig: kubeconfigs.admin });
-    void provisioner;
+    await applyAddons({ request, kubectl, paths, spawn, adminKubeconfig: kubeconfigs.admin });
     log(`node tier up in ${((Date.now() - started) / 1000).toFixed(1)} s (KUBECONFIG=${kubeconfigs.admin})`);
     return {
       tier: 'node',

@@ -73,14 +73,11 @@ export async function adminToken(namespace: string, platform: string): Promise<s
 }
 
 /**
- * Runs one of the self-contained client scripts (tests/node/support/*.mjs) in the client pod, with
- * env; resolves with its last stdout line parsed as JSON. `stop()` asks a long-running one to finish.
+ * Runs one of the self-contained client scripts (tests/node/support/*.mjs) to its end in the client
+ * pod, with env; resolves with its last stdout line parsed as JSON. Long-running ones, which must
+ * outlive a kubelet restart, run as pods of their own (startScriptPod).
  */
-export function runClientScript(
-  namespace: string,
-  script: string,
-  env: Record<string, string>,
-): { result: Promise<any>; stop: () => Promise<void> } {
+export function runClientScript(namespace: string, script: string, env: Record<string, string>): { result: Promise<any> } {
   const source = readFileSync(join(REPO_ROOT, 'tests/node/support', script), 'utf8');
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const child = spawn(
@@ -104,10 +101,7 @@ export function runClientScript(
       }
     });
   });
-  const stop = async () => {
-    await execIn(namespace, 'client', ['touch', '/tmp/stop']);
-  };
-  return { result, stop };
+  return { result };
 }
 
 /**
@@ -159,8 +153,4 @@ export async function startScriptPod(
       return JSON.parse(lines.findLast((l) => l.startsWith('{')) ?? '');
     },
   };
-}
-
-export function appVersion(): string {
-  return /^appVersion:\s*'?([^'\s]+)/m.exec(readFileSync(join(REPO_ROOT, 'charts/huntmaster/Chart.yaml'), 'utf8'))![1]!;
 }

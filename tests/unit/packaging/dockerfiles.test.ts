@@ -214,6 +214,20 @@ describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
     expect(copied).toContain('package.json'); // "type": "module" for the .ts sources
   });
 
+  it('uninstalls exactly the production dependencies its import graph never reaches', () => {
+    const run = all
+      .flatMap((s) => s.instructions)
+      .find((i) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString()))!
+      .toString();
+    const uninstalled = /npm uninstall ((?:\S+\s+)*?)(?:\\\s*)?&&/.exec(run.replace(/\\\n/g, ' '))?.[1] ?? '';
+    const named = uninstalled.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+    const cmd = JSON.parse(final.instructions.find((i) => i.getKeyword() === 'CMD')!.getRawArgumentsContent()!) as string[];
+    const { packages } = importGraph(cmd.filter((a) => a.endsWith('.ts')).map((a) => normalize(a)));
+    const unreached = Object.keys(pkg.dependencies).filter((name) => !packages.has(name));
+    expect(named.sort()).toEqual(unreached.sort());
+    expect(run).toMatch(/npm uninstall --no-save --omit=dev --ignore-scripts/);
+  });
+
   it(`exposes ${port}`, () => {
     const expose = finalInstructions.filter((i) => i.getKeyword() === 'EXPOSE').map((i) => i.getArgumentsContent());
     expect(expose).toContain(String(port));

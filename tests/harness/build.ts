@@ -105,6 +105,8 @@ interface GoBuild {
   name: string;
   dir: string;
   outputs: string[];
+  /** Built only once this one is done, to reuse its compiled packages. */
+  after?: Component;
   build(tmp: string): Promise<void>;
 }
 
@@ -225,6 +227,7 @@ const goBuilds = (): GoBuild[] => [
     name: `kubernetes ${KUBERNETES_VERSION} node (kubelet, kube-proxy, kubectl)`,
     dir: binDirs.kubernetesNode(),
     outputs: [binaries.kubelet(), binaries.kubeProxy(), binaries.kubectl()],
+    after: 'kubernetes',
     build: (tmp) =>
       goBuildK8s('go build kubelet', tmp, [
         'k8s.io/kubernetes/cmd/kubelet',
@@ -274,15 +277,45 @@ export async function ensureBinaries(only?: Component[]): Promise<void> {
   }
   requireGo();
   mkdirSync(cacheRoot(), { recursive: true });
-  // Two builds at a time: each is parallel while it compiles, but single-threaded while it downloads
-  // modules and links, and two lanes fill those gaps on a 2-core machine. The kubelet's build follows
-  // the control plane's in one lane, so it finds their shared packages in the build cache.
-  const lanes = [pending.filter((b) => b.id.startsWith('kubernetes')), pending.filter((b) => !b.id.startsWith('kubernetes'))];
-  await Promise.all(
-    lanes.map(async (lane) => {
-      for (const b of lane) await buildOne(b);
-    }),
+  await runInTwoWorkers(pending);
+}
+
+/**
+ * Two builds at a time, from one queue in `goBuilds()` order (longest first): each build is parallel
+ * while it compiles but single-threaded while it downloads modules and links, and a second build
+ * fills those gaps on a 2-core machine. A build with `after` waits until that one is done, so it finds
+ * their shared packages in the build cache.
+ */
+async function runInTwoWorkers(pending: GoBuild[]): Promise<void> {
+  const queue = [...pending];
+  const pendingIds = new Set(pending.map((b) => b.id));
+  const done = new Set<Component>(
+    goBuilds()
+      .map((b) => b.id)
+      .filter((id) => !pendingIds.has(id)),
   );
+  const finished: Array<() => void> = [];
+  const nextReady = () => queue.findIndex((b) => !b.after || done.has(b.after));
+  const worker = async () => {
+    while (queue.length) {
+      const i = nextReady();
+      if (i < 0) {
+        await new Promise<void>((resolve) => finished.push(resolve)); // only builds waiting on the other worker's are left
+        continue;
+      }
+      const [b] = queue.splice(i, 1);
+      try {
+        await buildOne(b!);
+        done.add(b!.id);
+      } catch (err) {
+        queue.length = 0; // one failure fails the run: start nothing more
+        throw err;
+      } finally {
+        finished.splice(0).forEach((wake) => wake());
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 async function buildOne(b: GoBuild): Promise<void> {

@@ -582,7 +582,7 @@ describe('the platform and helm test', () => {
     expect(pod.spec.containers[0].env[0].value).toBe(
       'http://huntmaster-content-bridge.academy.svc:8090/readyz http://huntmaster-ml-server.academy.svc:8010/readyz',
     );
-    // A platform created with kubectl, as the README does: named by tests.platformName and tests.platformNamespace.
+    // A platform created with kubectl, as docs/operations.md does: named by tests.platformName and tests.platformNamespace.
     const readme = one(render({ set: ['tests.platformName=huntmaster', 'tests.platformNamespace=academy'] }), 'Pod');
     expect(readme.metadata.namespace).toBe('huntmaster-system');
     expect(readme.spec.containers[0].env[0].value).toContain('http://huntmaster-content-bridge.academy.svc:8090/readyz');

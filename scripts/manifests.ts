@@ -4,7 +4,9 @@
  *     outside the chart; crds/ stays the one source of truth);
  *   - manifests/install.yaml: the chart's defaults rendered by `helm template` for `kubectl apply`
  *     (Namespace, CRD, ServiceAccount, RBAC, operator Deployment, metrics Service), labelled
- *     managed-by kubectl instead of Helm.
+ *     managed-by kubectl instead of Helm;
+ *   - charts/huntmaster/README.md and the descriptions in values.schema.json: from the `# --`
+ *     comments of values.yaml, by helm-docs (scripts/chart-docs.ts).
  * `npm run manifests -- --check` writes nothing and exits 1 when a file is out of date.
  * Tests call `renderGenerated()` and compare (tests/unit/packaging/manifests.test.ts).
  */
@@ -13,25 +15,32 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { chartReadme, chartSchema } from './chart-docs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHART_DIR = 'charts/huntmaster';
 export const INSTALL_NAMESPACE = 'huntmaster-system';
 export const RELEASE_NAME = 'huntmaster';
 
-/** The helm binary the test harness builds (tests/harness/build.ts), built first when missing. */
-export async function helmBinary(): Promise<string> {
+/** The tools that render the generated files: paths of the binaries the test harness builds. */
+export interface Tools {
+  helm: string;
+  helmDocs: string;
+}
+
+/** helm and helm-docs as the test harness builds them (tests/harness/build.ts), built first when missing. */
+export async function toolBinaries(): Promise<Tools> {
   const { ensureBinaries, PrerequisiteError } = await import('../tests/harness/build.ts');
   const { binaries } = await import('../tests/harness/paths.ts');
   try {
-    await ensureBinaries(['helm']);
+    await ensureBinaries(['helm', 'helm-docs']);
   } catch (err) {
     const reason = err instanceof PrerequisiteError ? err.message : (err as Error).message;
-    throw new Error(`helm is needed to render the chart and could not be built (${reason}); run \`npm run testenv -- prepare\``, {
+    throw new Error(`helm and helm-docs render the chart and could not be built (${reason}); run \`npm run testenv -- prepare\``, {
       cause: err,
     });
   }
-  return binaries.helm();
+  return { helm: binaries.helm(), helmDocs: binaries.helmDocs() };
 }
 
 const HEADER = `# Hunt Master Academy operator: CRD, RBAC and operator Deployment for \`kubectl apply --server-side -f\`.
@@ -79,12 +88,16 @@ function installYaml(helm: string): string {
 }
 
 /** Every generated file, by path relative to the repository root, with the content it must have. */
-export async function renderGenerated(helm?: string): Promise<Record<string, string>> {
+export async function renderGenerated(tools?: Tools): Promise<Record<string, string>> {
+  const { helm, helmDocs } = tools ?? (await toolBinaries());
   const files: Record<string, string> = {};
   for (const name of readdirSync(join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml'))) {
     files[`${CHART_DIR}/crds-src/${name}`] = readFileSync(join(REPO_ROOT, 'crds', name), 'utf8');
   }
-  files['manifests/install.yaml'] = installYaml(helm ?? (await helmBinary()));
+  files['manifests/install.yaml'] = installYaml(helm);
+  const chart = join(REPO_ROOT, CHART_DIR);
+  files[`${CHART_DIR}/README.md`] = chartReadme(helmDocs, chart);
+  files[`${CHART_DIR}/values.schema.json`] = await chartSchema(helmDocs, chart);
   return files;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Builds the Go-based test components (Kubernetes control plane, kwok, helm, MinIO, promtool, the
- * kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
+ * Builds the Go-based test components (Kubernetes control plane, kwok, helm, helm-docs, MinIO, promtool,
+ * the kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
  * provisioner and mc) once into the cache, and installs the Debian packages that are missing.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { REPO_ROOT, binaries, binDirs, cacheRoot } from './paths.ts';
 import {
   COREDNS_VERSION,
   CRICTL_VERSION,
+  HELM_DOCS_VERSION,
   HELM_VERSION,
   KUBERNETES_VERSION,
   KWOK_VERSION,
@@ -91,6 +92,7 @@ export type Component =
   | 'kubernetes'
   | 'kwok'
   | 'helm'
+  | 'helm-docs'
   | 'minio'
   | 'promtool'
   | 'kindcheck'
@@ -184,6 +186,17 @@ const goBuilds = (): GoBuild[] => [
     dir: binDirs.helm(),
     outputs: [binaries.helm()],
     build: goInstall('go install helm', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`, helmLdflags()),
+  },
+  {
+    id: 'helm-docs',
+    name: `helm-docs ${HELM_DOCS_VERSION}`,
+    dir: binDirs.helmDocs(),
+    outputs: [binaries.helmDocs()],
+    build: goInstall(
+      'go install helm-docs',
+      `github.com/norwoodj/helm-docs/cmd/helm-docs@${HELM_DOCS_VERSION}`,
+      `-s -w -X main.version=${HELM_DOCS_VERSION.slice(1)}`,
+    ),
   },
   {
     id: 'minio',

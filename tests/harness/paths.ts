@@ -7,6 +7,7 @@ import {
   COREDNS_VERSION,
   CRICTL_VERSION,
   ETCD_VERSION,
+  HELM_DOCS_VERSION,
   HELM_VERSION,
   KUBERNETES_VERSION,
   KWOK_VERSION,
@@ -42,6 +43,7 @@ export const binDirs = {
   kubernetes: () => join(cacheRoot(), `kubernetes-${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}`),
   kwok: () => join(cacheRoot(), `kwok-${KWOK_VERSION}`),
   helm: () => join(cacheRoot(), `helm-${HELM_VERSION}-k8s-${KUBERNETES_VERSION}`),
+  helmDocs: () => join(cacheRoot(), `helm-docs-${HELM_DOCS_VERSION}`),
   minio: () => join(cacheRoot(), `minio-${MINIO_RELEASE}`),
   promtool: () => join(cacheRoot(), `promtool-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool')}`),
   kindcheck: () => join(cacheRoot(), `kindcheck-${sourceHash('tools/kindcheck')}`),
@@ -60,6 +62,8 @@ export const binaries = {
   kubeScheduler: () => join(binDirs.kubernetes(), 'kube-scheduler'),
   kwok: () => join(binDirs.kwok(), 'kwok'),
   helm: () => join(binDirs.helm(), 'helm'),
+  /** Generates charts/huntmaster/README.md from values.yaml (scripts/chart-docs.ts). */
+  helmDocs: () => join(binDirs.helmDocs(), 'helm-docs'),
   minio: () => join(binDirs.minio(), 'minio'),
   promtool: () => join(binDirs.promtool(), 'promtool'),
   /** Validates kind-config.yaml with kind's v1alpha4 types (tools/kindcheck). */

@@ -11,6 +11,8 @@ export const MINIO_RELEASE = 'RELEASE.2025-09-07T16-13-09Z';
 export const MINIO_MODULE_VERSION = 'v0.0.0-20250907161309-07c3a429bfed';
 /** promtool comes from Prometheus' Go module: v0.315.0 is Prometheus 3.15.0 (tools/promtool pins its dependencies). */
 export const PROMETHEUS_MODULE_VERSION = 'v0.315.0';
+/** helm-docs writes the chart's README from the `# --` comments of values.yaml (the newest the Go module proxy serves). */
+export const HELM_DOCS_VERSION = 'v1.14.2';
 
 // The node tier (tests/harness/node): a real kubelet, its tools and the images it runs.
 /** crictl removes the CRI sandboxes at teardown (each removal runs the CNI DEL). */

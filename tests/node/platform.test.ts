@@ -1,8 +1,8 @@
 /**
- * The platform installed as the README says, on real pods: `helm install` runs the operator from its
+ * The platform installed as docs/operations.md says, on real pods: `helm install` runs the operator from its
  * image with the chart's ServiceAccount, `kubectl apply` of the minimal sample, and Ready means
  * real: PostgreSQL accepts connections, the migration Job succeeded, and both APIs answer /readyz
- * through their Services, by DNS name, from a pod. Then the README's first-admin and `helm test` steps.
+ * through their Services, by DNS name, from a pod. Then its first-admin and `helm test` steps.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import {
 const system = OPERATOR_NAMESPACE;
 const academy = 'academy';
 
-describe('the platform on a real node, as the README installs it', () => {
+describe('the platform on a real node, as docs/operations.md installs it', () => {
   beforeAll(ensureOperatorInstalled);
 
   afterAll(async () => {

@@ -86,7 +86,7 @@ describe('content', () => {
   });
 
   describe('POST /api/content/upload', () => {
-    it('stores a PDF under the spec layout, records its hash, and serves it through a presigned URL', async () => {
+    it('stores a PDF under content/<type>s/<format>/<id>-<slug>.<ext>, records its hash, and serves it through a presigned URL', async () => {
       const data = pdf(50_000);
       const res = await upload(
         api,

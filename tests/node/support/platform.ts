@@ -13,7 +13,7 @@ export function helm(args: string[]): Promise<string> {
   return runOutput(binaries.helm(), args, { env: { KUBECONFIG: kubeconfigPath() }, cwd: REPO_ROOT });
 }
 
-/** `helm install` as the README says, once per run (test files share the node and run one after another). */
+/** `helm install` as docs/operations.md says, once per run (test files share the node and run one after another). */
 export async function ensureOperatorInstalled(): Promise<void> {
   const present = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'deployment', 'huntmaster-operator', '--ignore-not-found', '-o', 'name']);
   if (present.trim()) return;

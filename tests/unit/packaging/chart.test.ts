@@ -1,15 +1,38 @@
 /**
  * charts/huntmaster rendered by the harness-built helm (v3.22, told it is Kubernetes 1.35): lint,
- * every ci/ variant, the values contract (schema, a comment on every key), labels and selectors,
+ * every ci/ variant, the values contract (every value documented, the schema agreeing with values.yaml),
+ * labels and selectors,
  * the CRD's single source, the operator Deployment, least-privilege RBAC, and the monitoring gates.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, isSeq, parse, parseDocument, type YAMLMap } from 'yaml';
+import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../operator/kube/client.ts';
-import { CHART, ciValuesFiles, CRD_SOURCE, find, helm, HELM_TIMEOUT_MS, helmTemplateArgs, one, renderChart, run } from './support.ts';
+import {
+  chartReadme,
+  chartSchema,
+  keyPath,
+  undocumentedValues,
+  valueDocs,
+  valueLeaves,
+  type ValueDoc,
+} from '../../../scripts/chart-docs.ts';
+import { makeTempDir } from '../../harness/tempdir.ts';
+import {
+  CHART,
+  ciValuesFiles,
+  CRD_SOURCE,
+  find,
+  helm,
+  helmDocs,
+  HELM_TIMEOUT_MS,
+  helmTemplateArgs,
+  one,
+  renderChart,
+  run,
+} from './support.ts';
 
 let helmBin: string;
 beforeAll(async () => {
@@ -92,30 +115,63 @@ describe('helm lint --strict and helm template', () => {
 });
 
 describe('values.yaml', () => {
-  const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
   const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+  let docs: ValueDoc[];
+  beforeAll(async () => {
+    docs = valueDocs(await helmDocs(), CHART);
+  }, HELM_TIMEOUT_MS);
 
-  /** Every key, and whether a comment documents it: above it, after its value, or above its map when it comes first. */
-  function keys(map: YAMLMap, path: string[] = []): Array<{ path: string; commented: boolean }> {
-    return map.items.flatMap((pair, index) => {
-      const p = [...path, String((pair.key as any).value)];
-      const key = pair.key as { commentBefore?: string | null };
-      const value = pair.value as { comment?: string | null; commentBefore?: string | null } | null;
-      const commented = Boolean(
-        key.commentBefore?.trim() ||
-        value?.comment?.trim() ||
-        (isScalar(pair.value) && value?.commentBefore?.trim()) ||
-        (index === 0 && (map.commentBefore?.trim() || (path.length === 0 && doc.commentBefore?.trim()))),
-      );
-      const nested = isMap(pair.value) ? keys(pair.value, p) : [];
-      return [{ path: p.join('.'), commented }, ...nested];
-    });
+  /** The schema node a values path leads to: a property, a free map's value schema, a list's items; `{}` (anything) below an open object. */
+  function schemaAt(path: string[]): any {
+    let node: any = schema;
+    for (const key of path) {
+      if (!node) return undefined;
+      if (Object.keys(node).length === 0 || (node.type === 'object' && !node.properties && node.additionalProperties === undefined))
+        return {};
+      if (/^\[\d+\]$/.test(key)) node = node.items;
+      else node = node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+    }
+    return node;
   }
+  const JSON_TYPES: Record<string, string[]> = {
+    bool: ['boolean'],
+    int: ['integer', 'number'],
+    float: ['number'],
+    string: ['string'],
+    list: ['array'],
+    object: ['object'],
+  };
+  const schemaTypes = (node: any): string[] => [node.type, ...(node.anyOf ?? []).map((a: any) => a.type)].filter(Boolean);
 
-  it('has a comment on every key', () => {
-    const all = keys(doc.contents as YAMLMap);
-    expect(all.length).toBeGreaterThan(60);
-    expect(all.filter((k) => !k.commented).map((k) => k.path)).toEqual([]);
+  it('documents every value with a `# --` comment, its own or one on the block around it, as helm-docs reads them', () => {
+    expect(docs.length).toBeGreaterThan(40);
+    expect(docs.filter((d) => !d.description.trim()).map((d) => d.key)).toEqual([]);
+    expect(undocumentedValues(values, docs)).toEqual([]);
+  });
+
+  it('finds a value nobody documented, and a block comment documenting its keys', () => {
+    expect(undocumentedValues({ a: { b: 1, c: [1] }, d: 2 }, [{ key: 'a.b', type: 'int', description: 'B.' }])).toEqual(['a.c', 'd']);
+    expect(undocumentedValues({ a: { b: 1, c: { 'x.y': 2 } } }, [{ key: 'a', type: 'object', description: 'The block.' }])).toEqual([]);
+    expect(keyPath('a."x.y"[0].b')).toEqual(['a', 'x.y', '[0]', 'b']);
+  });
+
+  it('agrees with values.schema.json on every key, type and description', () => {
+    const missing = valueLeaves(values).filter((leaf) => schemaAt(leaf) === undefined);
+    expect(
+      missing.map((l) => l.join('.')),
+      'keys the schema does not have',
+    ).toEqual([]);
+    for (const doc of docs) {
+      const node = schemaAt(keyPath(doc.key));
+      expect(node, doc.key).toBeDefined();
+      expect(
+        JSON_TYPES[doc.type]?.some((t) => schemaTypes(node).includes(t)),
+        `${doc.key}: ${doc.type} vs ${schemaTypes(node)}`,
+      ).toBe(true);
+      const isProperty = keyPath(doc.key).every((_, i, p) => schemaAt(p.slice(0, i))?.properties?.[p[i]!] !== undefined);
+      if (isProperty) expect(node.description, doc.key).toBe(doc.description);
+    }
   });
 
   it('is described by a strict schema whose root allows global', () => {
@@ -127,15 +183,23 @@ describe('values.yaml', () => {
       return [...here, ...Object.entries(s.properties).flatMap(([k, v]) => strictEverywhere(v, `${path}.${k}`))];
     };
     expect(strictEverywhere(schema, '$')).toEqual([]);
-    const values = doc.toJS();
-    const schemaKeys = (s: any): string[] => Object.keys(s.properties ?? {});
-    expect(Object.keys(values).sort()).toEqual(schemaKeys(schema).sort());
-    for (const key of Object.keys(values)) {
-      if (schema.properties[key].properties && values[key] && typeof values[key] === 'object' && !Array.isArray(values[key])) {
-        for (const nested of Object.keys(values[key])) expect(schemaKeys(schema.properties[key]), `${key}.${nested}`).toContain(nested);
-      }
-    }
-    expect(isSeq(doc.get('imagePullSecrets', true)) || Array.isArray(values.imagePullSecrets)).toBe(true);
+    expect(Object.keys(values).sort()).toEqual(Object.keys(schema.properties).sort());
+    expect(Array.isArray(values.imagePullSecrets)).toBe(true);
+  });
+
+  it('regenerates the README and the schema descriptions from a changed comment', async () => {
+    const dir = makeTempDir('chart-docs');
+    cpSync(CHART, dir, { recursive: true });
+    const file = join(dir, 'values.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('# -- Render the PodDisruptionBudget.', '# -- Render a PodDisruptionBudget, changed.'),
+    );
+    const bin = await helmDocs();
+    expect(chartReadme(bin, dir)).toContain('| podDisruptionBudget.enabled | bool | `true` | Render a PodDisruptionBudget, changed. |');
+    expect(JSON.parse(await chartSchema(bin, dir)).properties.podDisruptionBudget.properties.enabled.description).toBe(
+      'Render a PodDisruptionBudget, changed.',
+    );
   });
 });
 
@@ -518,7 +582,7 @@ describe('the platform and helm test', () => {
     expect(pod.spec.containers[0].env[0].value).toBe(
       'http://huntmaster-content-bridge.academy.svc:8090/readyz http://huntmaster-ml-server.academy.svc:8010/readyz',
     );
-    // A platform created with kubectl, as the README does: named by tests.platformName and tests.platformNamespace.
+    // A platform created with kubectl, as docs/operations.md does: named by tests.platformName and tests.platformNamespace.
     const readme = one(render({ set: ['tests.platformName=huntmaster', 'tests.platformNamespace=academy'] }), 'Pod');
     expect(readme.metadata.namespace).toBe('huntmaster-system');
     expect(readme.spec.containers[0].env[0].value).toContain('http://huntmaster-content-bridge.academy.svc:8090/readyz');

@@ -1,7 +1,7 @@
 /**
  * The checks of kube-linter's default set and polaris's default configuration that apply to the
  * kinds this repository renders, evaluated in-process. Neither tool can be built here: the Go module
- * proxy refuses every version of both (see TESTING in README.md), so these follow each check's own
+ * proxy refuses every version of both (see docs/testing.md, "kube-linter and polaris"), so these follow each check's own
  * definition (kube-linter pkg/builtinchecks, polaris pkg/config/checks) by name and rule, and honour
  * the tools' exemption annotations, so the same annotations silence the real tools:
  *   kube-linter: `ignore-check.kube-linter.io/<check>: "<reason>"`

@@ -1,6 +1,7 @@
 /**
- * manifests/ and the chart's CRD copy are generated (`npm run manifests`): re-render them into a
- * temporary directory and compare, so a chart or CRD change without regenerating fails here.
+ * manifests/, the chart's CRD copy, its README.md and the descriptions in values.schema.json are
+ * generated (`npm run manifests`): re-render them into a temporary directory and compare, so a chart,
+ * values.yaml or CRD change without regenerating fails here.
  * The samples: minimal, and full + external, which between them set every field of the CRD.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,15 +10,18 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INSTALL_NAMESPACE, renderGenerated, staleFiles } from '../../../scripts/manifests.ts';
 import { makeTempDir } from '../../harness/tempdir.ts';
-import { CRD_SOURCE, helm, HELM_TIMEOUT_MS, parseYamlStream, REPO_ROOT } from './support.ts';
+import { CRD_SOURCE, helm, helmDocs, HELM_TIMEOUT_MS, parseYamlStream, REPO_ROOT } from './support.ts';
 
 let generated: Record<string, string>;
 beforeAll(async () => {
-  generated = await renderGenerated(await helm());
+  generated = await renderGenerated({ helm: await helm(), helmDocs: await helmDocs() });
 }, HELM_TIMEOUT_MS);
 
 describe('npm run manifests', () => {
-  it('has generated every file: manifests/ and crds-src/ are what the chart and crds/ render now', () => {
+  it('has generated every file: manifests/, crds-src/, the chart README and schema are what the chart and crds/ render now', () => {
+    expect(Object.keys(generated)).toEqual(
+      expect.arrayContaining(['manifests/install.yaml', 'charts/huntmaster/README.md', 'charts/huntmaster/values.schema.json']),
+    );
     const dir = makeTempDir('manifests');
     for (const [path, content] of Object.entries(generated)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });

@@ -24,6 +24,12 @@ export async function helm(): Promise<string> {
   return binaries.helm();
 }
 
+/** helm-docs, which reads the `# --` comments of values.yaml (scripts/chart-docs.ts). */
+export async function helmDocs(): Promise<string> {
+  await ensureBinaries(['helm-docs']);
+  return binaries.helmDocs();
+}
+
 export interface RunResult {
   status: number;
   stdout: string;

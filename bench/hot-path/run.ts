@@ -11,7 +11,9 @@
  * Routes: a cached, authenticated GET /api/content/{id} (100 items); single learning events (each
  * student sends its own); a cached one-row /predict (synthetic 100-tree GBDT); 1000-event batches from
  * 4 clients (the project's generator only: the target is events/s and batch p99, not a ratio).
- * Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (4), BENCH_CONNECTIONS (32), BENCH_SINGLE_CLIENTS (100).
+ * Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (4), BENCH_CONNECTIONS (32), BENCH_SINGLE_CLIENTS (100),
+ * BENCH_ONLY (a regular expression: only the scenarios it matches, besides the baselines; with
+ * BENCH_PROFILE=<dir> from bench/lib/service.ts, a CPU profile of just those).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -32,6 +34,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SINGLE_CLIENTS = Number(process.env.BENCH_SINGLE_CLIENTS ?? 100);
 const BATCH_CLIENTS = 4;
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const STUDENTS = 20;
 const FEATURES = Array.from({ length: 20 }, (_, i) => `f${i}`);
 
@@ -271,7 +274,8 @@ async function main() {
       samples.set(key, [...(samples.get(key) ?? []), sample]);
     };
 
-    const plan = scenarios.flatMap((s) =>
+    const chosen = scenarios.filter((s) => !s.servers.length || !ONLY || ONLY.test(s.name));
+    const plan = chosen.flatMap((s) =>
       (['load', 'wrk'] as const).filter((g) => (g === 'load' ? s.load : s.wrk)).map((g) => [s, g] as const),
     );
     for (const [s, g] of plan) await measure(s, g, 1000, false); // warm-up: JIT, pools, caches

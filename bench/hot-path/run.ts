@@ -24,7 +24,7 @@ import { loadMlServerConfig } from '../../services/ml-server/config.ts';
 import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadOptions } from '../lib/load.ts';
-import { seedContent } from '../lib/seed.ts';
+import { registerStudents, seedContent } from '../lib/seed.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
 import { ensureWrk, runWrk, type WrkOptions } from '../lib/wrk.ts';
 import { syntheticGbdt } from '../ml/gbdt.ts';
@@ -122,14 +122,7 @@ async function main() {
       await res.arrayBuffer();
     }
     // Students, each sending its own events.
-    const students: Array<{ token: string; userId: string }> = [];
-    for (let i = 0; i < STUDENTS; i++) {
-      const username = `bench_student_${i}`;
-      const password = `bench-password-${i}-long`;
-      const reg = await post(`${bridge.url}/auth/register`, { username, email: `${username}@huntmaster.bench`, password });
-      const login = await post(`${bridge.url}/auth/login`, { username, password });
-      students.push({ token: login.access_token, userId: reg.user.user_id });
-    }
+    const students = await registerStudents(bridge.url, STUDENTS);
     const student = (c: number) => students[c % students.length]!;
     // The ML Server: one model, one signed-in user (tokens from the same issuer as the bridge's).
     const mlToken = signAccessToken(tokenSettingsFromConfig(loadMlServerConfig(mlEnv)), {

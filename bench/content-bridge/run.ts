@@ -14,12 +14,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { Queryable } from '../../services/kit/deps/database.ts';
 import { createPgliteDatabase } from '../../services/kit/deps/embedded/pglite.ts';
 import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
 import { MIGRATIONS_DIR } from '../../services/content-bridge/paths.ts';
 import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
 import { startBaseline } from '../lib/baselines.ts';
+import { seedContent } from '../lib/seed.ts';
 import { median, runLoad, type LoadResult } from '../lib/load.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
 
@@ -43,18 +43,6 @@ async function json(url: string, init: RequestInit = {}) {
 
 /** The bridge from its own entry point, with production defaults (access logs at info). */
 const startBridge = (env: Record<string, string>) => startService('content-bridge', env);
-
-/** Publishes `n` content items directly in the database (the upload path is not what is measured here). */
-async function seedContent(db: Queryable, n: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO content.content_items (title, content_type, file_path, mime_type, size_bytes, sha256, metadata)
-     SELECT 'Tracking lesson ' || g, 'document', 'content/documents/pdf/bench-' || g || '.pdf', 'application/pdf', 1024,
-            repeat('a', 64), jsonb_build_object('tags', jsonb_build_array('tracking'), 'difficulty_level', 'beginner')
-       FROM generate_series(1, $1) g RETURNING id`,
-    [n],
-  );
-  return rows.map((r) => r.id);
-}
 
 type Row = { scenario: string; results: Partial<Record<Mode | 'baseline', LoadResult[]>> };
 

@@ -21,6 +21,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
 import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
 import { startBaseline } from '../lib/baselines.ts';
+import { registerStudents } from '../lib/seed.ts';
 import { median, runLoad, type LoadOptions, type LoadResult } from '../lib/load.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
 import { eventBatch, singleEvent } from './traffic.ts';
@@ -104,14 +105,7 @@ async function main() {
     );
 
     const adminLogin = await json(`${first.url}/auth/login`, { email: 'admin@huntmaster.bench', password: adminPassword });
-    const students: Array<{ token: string; userId: string }> = [];
-    for (let i = 0; i < STUDENTS; i++) {
-      const username = `bench_student_${i}`;
-      const password = `bench-password-${i}-long`;
-      const reg = await json(`${first.url}/auth/register`, { username, email: `${username}@huntmaster.bench`, password });
-      const login = await json(`${first.url}/auth/login`, { username, password });
-      students.push({ token: login.access_token, userId: reg.user.user_id });
-    }
+    const students = await registerStudents(first.url, STUDENTS);
     const student = (c: number) => students[c % students.length]!;
     const studentHeaders = (c: number) => ({ authorization: `Bearer ${student(c).token}` });
     const adminHeaders = { authorization: `Bearer ${adminLogin.access_token as string}` };

@@ -1,5 +1,6 @@
 /**
- * Runs a service's own entry point (services/<name>/main.ts) as a separate process, as in production,
+ * Runs a service's own entry point (services/<name>/main.ts) as a separate process, as in production
+ * (the same `node --import register-tracing.ts` command line as the images),
  * and reads its CPU time from /proc, so a benchmark can report server CPU per request: a figure much
  * less sensitive to the shared machine's noise than requests per second.
  */
@@ -32,7 +33,9 @@ export function processCpuSeconds(pid: number): number {
 export async function startService(name: 'content-bridge' | 'ml-server', env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...profile, `services/${name}/main.ts`], {
+  // As the images start it (Dockerfile CMD): tracing preloaded, which must cost nothing without an exporter.
+  const tracing = ['--import', './services/kit/observability/register-tracing.ts'];
+  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...profile, ...tracing, `services/${name}/main.ts`], {
     cwd: REPO_ROOT,
     // Logs at info level go to /dev/null, as a container's stdout costs the process the same write.
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

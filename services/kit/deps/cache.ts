@@ -69,10 +69,11 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
       throw new DependencyUnavailableError('redis', err);
     }
   };
+  const reads = coalescedReads((keys) => call(() => redis.mget(...keys)));
   return {
     driver: 'redis',
-    get: (key) => call(() => redis.get(key)),
-    getMany: (keys) => call(() => (keys.length ? redis.mget(...keys) : Promise.resolve([]))),
+    get: async (key) => (await reads([key]))[0] ?? null,
+    getMany: (keys) => (keys.length ? reads(keys) : Promise.resolve([])),
     set: (key, value, ttl) => call(async () => void (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl))))),
     setIfAbsent: (key, value, ttl) => call(async () => (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK'),
     del: (...keys) => call(async () => void (keys.length ? await redis.del(...keys) : 0)),
@@ -108,6 +109,37 @@ export function createRedisCache(url: string, opts: { keyPrefix?: string; comman
       channels.close();
     },
   };
+}
+
+/**
+ * Reads asked for while the event loop works through one batch of I/O (many requests' sockets are
+ * ready at once under load) go to Redis as one MGET once that batch is done (setImmediate), instead
+ * of a command and a socket write each: auto-pipelining only joins commands of the same tick, and
+ * every request runs in a tick of its own. Each caller gets its own keys' values, or the MGET's error.
+ */
+export function coalescedReads(mget: (keys: string[]) => Promise<Array<string | null>>) {
+  let waiting: Array<{ keys: string[]; resolve(values: Array<string | null>): void; reject(err: unknown): void }> = [];
+  const send = () => {
+    const batch = waiting;
+    waiting = [];
+    mget(batch.flatMap((w) => w.keys)).then(
+      (values) => {
+        let at = 0;
+        for (const w of batch) {
+          w.resolve(values.slice(at, at + w.keys.length));
+          at += w.keys.length;
+        }
+      },
+      (err: unknown) => {
+        for (const w of batch) w.reject(err);
+      },
+    );
+  };
+  return (keys: string[]) =>
+    new Promise<Array<string | null>>((resolve, reject) => {
+      if (!waiting.length) setImmediate(send);
+      waiting.push({ keys, resolve, reject });
+    });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Logger } from '../observability/logger.ts';
 import type { Health } from './health.ts';
-import { shutdownTracing } from '../observability/tracing.ts';
+import { shutdownTracing } from '../observability/tracing-config.ts';
 import { ProblemError } from './problem.ts';
 
 export interface RunningServer {

@@ -13,6 +13,9 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { setActiveTracing, tracingConfigured } from './tracing-config.ts';
+
+export { shutdownTracing } from './tracing-config.ts';
 
 const UNTRACED_PATHS = new Set(['/livez', '/readyz', '/healthz', '/metrics']);
 
@@ -27,8 +30,7 @@ export function createInstrumentations() {
 
 /** Starts tracing; returns undefined when neither an endpoint nor an exporter is configured. */
 export function startTracing(opts: { serviceName?: string; exporter?: SpanExporter } = {}): NodeSDK | undefined {
-  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!opts.exporter && !endpoint) return undefined;
+  if (!opts.exporter && !tracingConfigured(process.env)) return undefined;
   const serviceName = opts.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'huntmaster-service';
   const exporter = opts.exporter ?? new OTLPTraceExporter();
   // Metrics go to Prometheus and logs to stdout; without these the SDK would also push both over OTLP.
@@ -40,14 +42,6 @@ export function startTracing(opts: { serviceName?: string; exporter?: SpanExport
     instrumentations: createInstrumentations(),
   });
   sdk.start();
-  active = sdk;
+  setActiveTracing(sdk);
   return sdk;
-}
-
-let active: NodeSDK | undefined;
-
-/** Flushes and stops tracing, if it was started; called last during graceful shutdown. */
-export async function shutdownTracing(): Promise<void> {
-  await active?.shutdown().catch(() => undefined);
-  active = undefined;
 }

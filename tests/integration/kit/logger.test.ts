@@ -79,6 +79,14 @@ describe('buffered logger (LOG_BUFFER_BYTES)', () => {
     expect(c.messages()).toEqual(['first', 'last']);
   });
 
+  it('takes the largest buffer LOG_BUFFER_BYTES allows (64 KiB, above the default write size of sonic-boom)', async () => {
+    const c = child(65_536);
+    await c.ready();
+    c.send('info before', 'error boom', 'info last', 'exit');
+    expect(await c.exited).toBe(0);
+    expect(c.messages()).toEqual(['before', 'boom', 'last']);
+  });
+
   it('with 0, writes every line synchronously', async () => {
     const c = child(0);
     await c.ready();

@@ -354,7 +354,10 @@ describe('event-sender.mjs', () => {
         expect(out.ok + out.failed).toBe(out.sent);
         for (const reason of Object.keys(out.failuresByReason)) expect(reason).toMatch(/^(network_|http_503$|timeout$)/);
         expect(out.firstFailureAtMs).toBeGreaterThan(0);
-        expect(out.maxGapMs).toBeGreaterThanOrEqual(out.durationMs - out.firstFailureAtMs - 500);
+        // The run ends in a gap of at least the 1.5 s the bridge was gone. Not measured from the first
+        // failure: on a busy machine a request may time out while the bridge is still up.
+        const tail = (out.longestGaps as Array<{ atMs: number; ms: number }>).find((g) => g.atMs + g.ms >= out.durationMs - 500);
+        expect(tail?.ms, JSON.stringify(out.longestGaps)).toBeGreaterThanOrEqual(1000);
         // Read after the shutdown, from the database itself: nothing acknowledged is missing.
         const db = await connectSql(leaving.databaseUrl);
         try {

@@ -49,6 +49,16 @@ async function requestsByMethod(port: number): Promise<Record<string, number>> {
   return out;
 }
 
+/** The operator's own gauges (prom-client's default metrics), in MiB. */
+async function heapMiB(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  const used = gauge('nodejs_heap_size_used_bytes');
+  const total = gauge('nodejs_heap_size_total_bytes');
+  const external = gauge('nodejs_external_memory_bytes');
+  return `V8 heap used ${used.toFixed(0)} of ${total.toFixed(0)} MiB, external ${external.toFixed(0)} MiB`;
+}
+
 const diff = (a: Record<string, number>, b: Record<string, number>) =>
   Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]));
 
@@ -142,6 +152,7 @@ async function main() {
 
     const created = new Map<string, number>();
     const load0 = loadavg()[0]!;
+    const rssAtStart = procStats(operator.pid!).rssMb;
 
     // 0. One CR at a time on an idle operator: each waits for the previous one's children, then 2 s.
     const idle: number[] = [];
@@ -181,6 +192,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, (RESYNC_SECONDS + 10) * 1000)); // spans at least one full resync of every CR
     const s1 = procStats(operator.pid!);
     const r1 = await requestsByMethod(port);
+    const heap = await heapMiB(port);
     if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) operator.kill('SIGUSR2');
     const window = RESYNC_SECONDS + 10;
     const requests = diff(r0, r1);
@@ -196,6 +208,8 @@ async function main() {
       ['CR create → all children created, p50 (50 CRs)', `${percentile(latencies, 50).toFixed(0)} ms`],
       ['CR create → all children created, p99 (50 CRs)', `${percentile(latencies, 99).toFixed(0)} ms`],
       [`Operator RSS, ${TOTAL} CRs at steady state`, `${s1.rssMb.toFixed(0)} MiB`],
+      ['Operator RSS with no CR, once ready', `${rssAtStart.toFixed(0)} MiB`],
+      [`Operator memory, ${TOTAL} CRs at steady state`, heap],
       [`Operator CPU, ${TOTAL} CRs at steady state`, `${(((s1.cpuSeconds - s0.cpuSeconds) / window) * 100).toFixed(1)} % of one core`],
       [`API requests during a ${window} s window with a full resync of ${TOTAL} unchanged CRs`, JSON.stringify(requests)],
       ['Writes (POST/PUT/PATCH/DELETE) in that window', String(writes)],

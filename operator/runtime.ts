@@ -7,7 +7,6 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Controller } from './controller/controller.ts';
 import { Informer } from './controller/informer.ts';
@@ -15,6 +14,7 @@ import { ReferencedSecretWatches } from './controller/referenced-secrets.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { createOperatorMetrics } from './controller/metrics.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
+import type { KubeCredentials } from './kube/config.ts';
 import { RESOURCES } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
 import type { CachedKind, CachedKinds, ClusterCache } from './reconcile/deps.ts';
@@ -24,7 +24,8 @@ import { CHILD_KINDS, generatedSecretNames, LABELS, MANAGED_BY, referencedSecret
 export const CONTROLLER_NAME = 'huntmasterplatform';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig will do (tests pass one); main.ts reads its own (kube/config.ts). */
+  kubeConfig: KubeCredentials;
   logger: Logger;
   /** Namespaces to watch; empty watches all. */
   watchNamespaces: string[];

@@ -1,12 +1,12 @@
 /**
- * A small Kubernetes REST client on node:https, authenticated by @kubernetes/client-node's
- * KubeConfig. It does what the operator needs and nothing else: JSON requests, server-side apply,
+ * A small Kubernetes REST client on node:https, authenticated by a kubeconfig (config.ts, or
+ * client-node's KubeConfig). It does what the operator needs and nothing else: JSON requests, server-side apply,
  * the status subresource, and streaming watches. Every request is counted for
  * `rest_client_requests_total{code,method}`.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentials } from './config.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeObject } from '../specs/objects.ts';
 import { apiVersionOf, resourceFor, resourcePath, type ResourceType } from './resources.ts';
@@ -24,7 +24,7 @@ export interface RequestOpts {
 export type RequestObserver = (method: string, code: string) => void;
 
 export class KubeClient {
-  readonly kc: KubeConfig;
+  readonly kc: KubeCredentials;
   private readonly server: URL;
   private readonly observe: RequestObserver;
   /**
@@ -34,7 +34,7 @@ export class KubeClient {
    */
   private agent: { agent: Agent; credentials: string } | undefined;
 
-  constructor(kc: KubeConfig, observe: RequestObserver = () => undefined) {
+  constructor(kc: KubeCredentials, observe: RequestObserver = () => undefined) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.kc = kc;

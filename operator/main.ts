@@ -7,11 +7,11 @@
  *   RESYNC_SECONDS (default 600): how often every cached object is reconciled again
  */
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { exitOnConfigError, parseEnv } from '../services/kit/config.ts';
 import { envBoolean } from '../services/kit/config-helpers.ts';
 import { createLogger } from '../services/kit/observability/logger.ts';
+import { loadKubeCredentials } from './kube/config.ts';
 import { startOperator } from './runtime.ts';
 
 const env = {
@@ -35,8 +35,7 @@ try {
 // The kit's logger: JSON lines with credential-looking fields redacted, written at once (bufferBytes 0)
 // so a crash-looping operator's last words reach `kubectl logs`.
 const logger = createLogger({ service: 'huntmaster-operator', level: config.LOG_LEVEL, bufferBytes: 0 });
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromDefault();
+const kubeConfig = await loadKubeCredentials();
 const operator = await startOperator({
   kubeConfig,
   logger,

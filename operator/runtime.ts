@@ -7,7 +7,6 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Controller } from './controller/controller.ts';
 import { Informer } from './controller/informer.ts';
@@ -15,15 +14,18 @@ import { ReferencedSecretWatches } from './controller/referenced-secrets.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { createOperatorMetrics } from './controller/metrics.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
-import { RESOURCES, type ResourceType } from './kube/resources.ts';
+import type { KubeCredentials } from './kube/config.ts';
+import { RESOURCES } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
-import { createReconciler, type ClusterCache } from './reconcile/reconciler.ts';
+import type { CachedKind, CachedKinds, ClusterCache } from './reconcile/deps.ts';
+import { createReconciler } from './reconcile/reconciler.ts';
 import { CHILD_KINDS, generatedSecretNames, LABELS, MANAGED_BY, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
 
 export const CONTROLLER_NAME = 'huntmasterplatform';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig will do (tests pass one); main.ts reads its own (kube/config.ts). */
+  kubeConfig: KubeCredentials;
   logger: Logger;
   /** Namespaces to watch; empty watches all. */
   watchNamespaces: string[];
@@ -54,8 +56,13 @@ export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
  * CRDs may be missing (they are read and applied uncached). Secrets too: only the generated ones are
  * cached; a Secret a user references is watched by name and read with a GET (referenced-secrets.ts).
  */
-const UNCACHED = new Set(['ServiceMonitor', 'PrometheusRule']);
-const CHILD_RESOURCES: ResourceType[] = CHILD_KINDS.filter(({ kind }) => !UNCACHED.has(kind)).map(({ kind }) => RESOURCES[kind]);
+const CACHED_CHILD_KINDS = CHILD_KINDS.map(({ kind }) => kind).filter(
+  (kind): kind is Exclude<(typeof CHILD_KINDS)[number]['kind'], 'ServiceMonitor' | 'PrometheusRule'> =>
+    kind !== 'ServiceMonitor' && kind !== 'PrometheusRule',
+);
+
+/** kind → one informer per watched namespace, typed by kind. */
+type Informers = { [K in CachedKind]?: Informer<CachedKinds[K]>[] };
 
 /**
  * The Secrets a platform references that the operator does not generate (those are cached by label).
@@ -80,22 +87,18 @@ function loadDashboards(dir: string | undefined): Record<string, string> {
 }
 
 /** The reconciler's view of the informers' caches. */
-function clusterCache(informers: ReadonlyMap<string, Informer[]>): ClusterCache {
+function clusterCache(informers: Informers): ClusterCache {
   return {
-    has: (kind) => informers.has(kind),
+    has: (kind): kind is CachedKind => kind in informers,
     get(kind, namespace, name) {
-      for (const informer of informers.get(kind) ?? []) {
+      for (const informer of informers[kind] ?? []) {
         const hit = informer.get(namespace, name);
         if (hit) return hit;
       }
       return undefined;
     },
     owned(kind, namespace, ownerUid) {
-      return (informers.get(kind) ?? [])
-        .flatMap((i) => i.list())
-        .filter(
-          (obj) => obj.metadata.namespace === namespace && obj.metadata.ownerReferences?.some((r) => r.controller && r.uid === ownerUid),
-        );
+      return (informers[kind] ?? []).flatMap((i) => i.controlledBy(ownerUid)).filter((obj) => obj.metadata.namespace === namespace);
     },
   };
 }
@@ -157,13 +160,21 @@ export async function startOperator(o: OperatorOptions) {
   const metrics = createOperatorMetrics(CONTROLLER_NAME);
   const client = new KubeClient(o.kubeConfig, metrics.observeRequest);
   const namespaces: Array<string | undefined> = o.watchNamespaces.length ? o.watchNamespaces : [undefined];
-  const informers = new Map<string, Informer[]>(); // kind → one informer per watched namespace
-  const make = (resource: ResourceType, labelSelector?: string) => {
+  const informers: Informers = {};
+  const make = <K extends CachedKind>(kind: K, labelSelector?: string): Informer<CachedKinds[K]>[] => {
+    const resource = RESOURCES[kind];
     const list = namespaces.map(
       (namespace) =>
-        new Informer(client, { resource, namespace, labelSelector, logger: o.logger, resyncMs: o.resyncMs, pageSize: o.listPageSize }),
+        new Informer<CachedKinds[K]>(client, {
+          resource,
+          namespace,
+          labelSelector,
+          logger: o.logger,
+          resyncMs: o.resyncMs,
+          pageSize: o.listPageSize,
+        }),
     );
-    informers.set(resource.kind, list);
+    (informers as Record<K, Informer<CachedKinds[K]>[]>)[kind] = list;
     return list;
   };
 
@@ -195,7 +206,8 @@ export async function startOperator(o: OperatorOptions) {
   };
 
   // The CR: only spec (generation) and metadata changes matter; our own status writes do not loop.
-  for (const informer of make(RESOURCES.HuntMasterPlatform)) {
+  const platformInformers = make('HuntMasterPlatform');
+  for (const informer of platformInformers) {
     informer.on({
       add: enqueue,
       delete: enqueue,
@@ -211,9 +223,18 @@ export async function startOperator(o: OperatorOptions) {
       },
     });
   }
-  const platforms = () => (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list()) as unknown as HuntMasterPlatform[];
-  for (const resource of CHILD_RESOURCES) {
-    for (const informer of make(resource, MANAGED_SELECTOR)) {
+  const platforms = () => platformInformers.flatMap((i) => i.list());
+  // userSecretNames applies the defaults to the whole spec: computed once per spec (uid, generation).
+  const secretNamesBySpec = new Map<string, { generation: number | undefined; names: string[] }>();
+  const userSecrets = (cr: HuntMasterPlatform): string[] => {
+    const known = secretNamesBySpec.get(cr.metadata.uid);
+    if (known && known.generation === cr.metadata.generation) return known.names;
+    const names = userSecretNames(cr);
+    secretNamesBySpec.set(cr.metadata.uid, { generation: cr.metadata.generation, names });
+    return names;
+  };
+  for (const kind of CACHED_CHILD_KINDS) {
+    for (const informer of make(kind, MANAGED_SELECTOR)) {
       informer.on({ add: enqueueOwner, update: (_o, n) => enqueueOwner(n), delete: enqueueOwner });
     }
   }
@@ -225,20 +246,29 @@ export async function startOperator(o: OperatorOptions) {
     onChange(namespace, name) {
       for (const cr of platforms()) {
         if (cr.metadata.namespace !== namespace) continue;
-        if (userSecretNames(cr).includes(name)) enqueue(cr as unknown as KubeObject);
+        if (userSecrets(cr).includes(name)) enqueue(cr);
       }
     },
   });
   const syncReferencedSecrets = () =>
-    referencedSecrets.sync(platforms().flatMap((cr) => userSecretNames(cr).map((name) => ({ namespace: cr.metadata.namespace!, name }))));
-  for (const informer of informers.get('HuntMasterPlatform')!) {
-    informer.on({ add: syncReferencedSecrets, update: (old, n) => old !== n && syncReferencedSecrets(), delete: syncReferencedSecrets });
+    referencedSecrets.sync(platforms().flatMap((cr) => userSecrets(cr).map((name) => ({ namespace: cr.metadata.namespace, name }))));
+  for (const informer of platformInformers) {
+    // Only a spec change (generation) can change the references; status writes and resyncs cannot.
+    const specChanged = (old: HuntMasterPlatform, n: HuntMasterPlatform) => old.metadata.generation !== n.metadata.generation;
+    informer.on({
+      add: syncReferencedSecrets,
+      update: (old, n) => specChanged(old, n) && syncReferencedSecrets(),
+      delete(cr) {
+        secretNamesBySpec.delete(cr.metadata.uid);
+        syncReferencedSecrets();
+      },
+    });
   }
 
-  const all = () => [...informers.values()].flat();
+  const all = (): Informer[] => Object.values(informers).flat();
   const cacheSizes = (): Record<string, number> => {
     const sizes: Record<string, number> = {};
-    for (const [kind, list] of informers) sizes[kind] = list.reduce((n, i) => n + i.size, 0);
+    for (const [kind, list] of Object.entries(informers)) sizes[kind] = list.reduce((n, i) => n + i.size, 0);
     sizes['Secret (referenced)'] = referencedSecrets.size;
     return sizes;
   };
@@ -259,7 +289,7 @@ export async function startOperator(o: OperatorOptions) {
           leading = true;
           metrics.leader.set({ name: o.leaderElection.name }, 1);
           controller.start();
-          for (const cr of (informers.get('HuntMasterPlatform') ?? []).flatMap((i) => i.list())) enqueue(cr);
+          for (const cr of platforms()) enqueue(cr);
         },
         async onStoppedLeading() {
           leading = false;

@@ -1,17 +1,22 @@
 /**
  * Operator benchmark against the apiserver tier (real etcd + kube-apiserver):
- *  1. over 50 CRs, the time from CR create to every child created (p50, p99);
+ *  0. one CR at a time on an idle operator: the time from CR create to every child created (p50 of 7);
+ *  1. over 50 CRs created at 5 per second, the time from CR create to every child created (p50, p99);
  *  2. with 200 CRs at steady state, the operator's RSS and CPU;
  *  3. a resync of 200 unchanged CRs: the API requests it makes, by verb (writes must be 0).
- * The operator runs as its own process (`node operator/main.ts`), as in production. No Job controller
- * runs in this tier, so the benchmark marks migration Jobs complete the moment they appear. Leader
+ * The operator runs as its own process (`node operator/main.ts`), as in production. No controllers
+ * run in this tier, so the benchmark stands in for two: it marks every Job complete and every
+ * PostgreSQL StatefulSet ready (the migration Job waits for it) the moment they appear. Leader
  * election is off so that Lease renewals do not blur the request counts.
  *   ./node_modules/.bin/node bench/operator/run.ts
+ * OPERATOR_NODE_OPTIONS passes flags to the operator's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
+ * for a CPU profile, written when it stops; `--heapsnapshot-signal=SIGUSR2` to take a heap snapshot
+ * at steady state, written into the operator's working directory).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Informer } from '../../operator/controller/informer.ts';
@@ -24,6 +29,8 @@ import { percentile } from '../lib/load.ts';
 
 const NS = 'bench';
 const RESYNC_SECONDS = 20;
+const IDLE_SAMPLES = 7;
+const TOTAL = 200;
 
 function procStats(pid: number) {
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
@@ -40,6 +47,16 @@ async function requestsByMethod(port: number): Promise<Record<string, number>> {
     out[method] = (out[method] ?? 0) + Number(m[2]);
   }
   return out;
+}
+
+/** The operator's own gauges (prom-client's default metrics), in MiB. */
+async function heapMiB(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  const used = gauge('nodejs_heap_size_used_bytes');
+  const total = gauge('nodejs_heap_size_total_bytes');
+  const external = gauge('nodejs_external_memory_bytes');
+  return `V8 heap used ${used.toFixed(0)} of ${total.toFixed(0)} MiB, external ${external.toFixed(0)} MiB`;
 }
 
 const diff = (a: Record<string, number>, b: Record<string, number>) =>
@@ -83,6 +100,17 @@ async function main() {
   };
   jobs.on({ add: completeJob });
   jobs.start();
+  // Stand-in StatefulSet controller: PostgreSQL is ready as soon as its StatefulSet exists.
+  const statefulSets = new Informer(client, { resource: RESOURCES.StatefulSet, namespace: NS, logger });
+  statefulSets.on({
+    add(sts) {
+      if (!sts.metadata.name.endsWith('-postgres')) return;
+      const ready = { replicas: 1, readyReplicas: 1, availableReplicas: 1, currentReplicas: 1, updatedReplicas: 1 };
+      const status = { observedGeneration: sts.metadata.generation, ...ready };
+      void client.mergePatch(RESOURCES.StatefulSet, NS, sts.metadata.name, { status }, 'status').catch(() => undefined);
+    },
+  });
+  statefulSets.start();
   // The last children the operator creates are the two API Deployments (after the migration Job).
   const done = new Map<string, number>();
   const deployments = new Informer(client, { resource: RESOURCES.Deployment, namespace: NS, logger });
@@ -98,10 +126,11 @@ async function main() {
     },
   });
   deployments.start();
-  await Promise.all([jobs.waitForSync(10_000), deployments.waitForSync(10_000)]);
+  await Promise.all([jobs.waitForSync(10_000), statefulSets.waitForSync(10_000), deployments.waitForSync(10_000)]);
 
   const port = await freePort();
-  const operator = spawn(`${REPO_ROOT}/node_modules/.bin/node`, ['operator/main.ts'], {
+  const nodeArgs = (process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const operator = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...nodeArgs, 'operator/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
@@ -121,8 +150,23 @@ async function main() {
       timeoutMs: 30_000,
     });
 
-    // 1. Creation latency over 50 CRs, created at 5 per second.
     const created = new Map<string, number>();
+    const load0 = loadavg()[0]!;
+    const rssAtStart = procStats(operator.pid!).rssMb;
+
+    // 0. One CR at a time on an idle operator: each waits for the previous one's children, then 2 s.
+    const idle: number[] = [];
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
+      const name = `idle${i}`;
+      created.set(name, performance.now());
+      await client.create(platform(NS, name));
+      await waitUntil(`${name} fully created`, async () => done.has(name), { timeoutMs: 60_000 });
+      idle.push(done.get(name)! - created.get(name)!);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    idle.sort((a, b) => a - b);
+
+    // 1. Creation latency over 50 CRs, created at 5 per second.
     for (let i = 0; i < 50; i++) {
       const name = `p${String(i).padStart(3, '0')}`;
       created.set(name, performance.now());
@@ -130,32 +174,44 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     await waitUntil('50 platforms fully created', async () => [...created.keys()].every((n) => done.has(n)), { timeoutMs: 300_000 });
-    const latencies = [...created].map(([n, t]) => done.get(n)! - t).sort((a, b) => a - b);
+    const latencies = [...created]
+      .filter(([n]) => n.startsWith('p'))
+      .map(([n, t]) => done.get(n)! - t)
+      .sort((a, b) => a - b);
 
     // 2. Grow to 200 CRs, settle, then sample RSS and CPU at steady state.
-    for (let i = 50; i < 200; i++) {
+    for (let i = 50; i < TOTAL - IDLE_SAMPLES; i++) {
       const name = `p${String(i).padStart(3, '0')}`;
       created.set(name, performance.now());
       await client.create(platform(NS, name));
     }
-    await waitUntil('200 platforms fully created', async () => [...created.keys()].every((n) => done.has(n)), { timeoutMs: 600_000 });
+    await waitUntil(`${TOTAL} platforms fully created`, async () => [...created.keys()].every((n) => done.has(n)), { timeoutMs: 600_000 });
     await new Promise((r) => setTimeout(r, 45_000)); // let status writes and requeues settle
     const s0 = procStats(operator.pid!);
     const r0 = await requestsByMethod(port);
     await new Promise((r) => setTimeout(r, (RESYNC_SECONDS + 10) * 1000)); // spans at least one full resync of every CR
     const s1 = procStats(operator.pid!);
     const r1 = await requestsByMethod(port);
+    const heap = await heapMiB(port);
+    if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) operator.kill('SIGUSR2');
     const window = RESYNC_SECONDS + 10;
     const requests = diff(r0, r1);
     const writes = (requests.POST ?? 0) + (requests.PUT ?? 0) + (requests.PATCH ?? 0) + (requests.DELETE ?? 0);
     const rows = [
       ['Machine', `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`],
       ['Date', new Date().toISOString().slice(0, 10)],
+      ['Load average (1 min) at the start / at the end', `${load0.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}`],
+      [
+        `One CR on an idle operator → all children created, p50 (${IDLE_SAMPLES} CRs, one at a time)`,
+        `${percentile(idle, 50).toFixed(0)} ms`,
+      ],
       ['CR create → all children created, p50 (50 CRs)', `${percentile(latencies, 50).toFixed(0)} ms`],
       ['CR create → all children created, p99 (50 CRs)', `${percentile(latencies, 99).toFixed(0)} ms`],
-      ['Operator RSS, 200 CRs at steady state', `${s1.rssMb.toFixed(0)} MiB`],
-      ['Operator CPU, 200 CRs at steady state', `${(((s1.cpuSeconds - s0.cpuSeconds) / window) * 100).toFixed(1)} % of one core`],
-      [`API requests during a ${window} s window with a full resync of 200 unchanged CRs`, JSON.stringify(requests)],
+      [`Operator RSS, ${TOTAL} CRs at steady state`, `${s1.rssMb.toFixed(0)} MiB`],
+      ['Operator RSS with no CR, once ready', `${rssAtStart.toFixed(0)} MiB`],
+      [`Operator memory, ${TOTAL} CRs at steady state`, heap],
+      [`Operator CPU, ${TOTAL} CRs at steady state`, `${(((s1.cpuSeconds - s0.cpuSeconds) / window) * 100).toFixed(1)} % of one core`],
+      [`API requests during a ${window} s window with a full resync of ${TOTAL} unchanged CRs`, JSON.stringify(requests)],
       ['Writes (POST/PUT/PATCH/DELETE) in that window', String(writes)],
     ];
     console.log('\n| Measure | Value |\n| --- | --- |');
@@ -163,6 +219,7 @@ async function main() {
   } finally {
     operator.kill('SIGTERM');
     await jobs.stop();
+    await statefulSets.stop();
     await deployments.stop();
     await plane.close();
   }

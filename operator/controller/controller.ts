@@ -1,6 +1,6 @@
 /**
  * Runs a reconciler over a work queue with a fixed number of workers. Level-triggered: the
- * reconciler is given only a key and reads the current state itself. Errors retry with per-key
+ * reconciler is given only a key and reads the current state itself. Every error retries with per-key
  * backoff; success forgets the key's failures; `requeueAfterMs` schedules a later look.
  */
 import type { Logger } from 'pino';

@@ -46,8 +46,13 @@ function slim<T extends KubeObject>(obj: T): T {
 
 export const objectKey = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
+/** The uid of an object's controller (its owner with `controller: true`), if any. */
+const controllerUid = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly store = new Map<string, T>();
+  /** controller uid → key → object: a reconcile asks for its own children, not for every cached one. */
+  private readonly byController = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private resourceVersion = '';
   private running = false;
@@ -87,6 +92,33 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** Every cached object whose controller has this uid. */
+  controlledBy(uid: string): T[] {
+    return [...(this.byController.get(uid)?.values() ?? [])];
+  }
+
+  private put(key: string, obj: T, old: T | undefined): void {
+    if (old) this.unindex(key, old);
+    this.store.set(key, obj);
+    const uid = controllerUid(obj);
+    if (uid === undefined) return;
+    let owned = this.byController.get(uid);
+    if (!owned) this.byController.set(uid, (owned = new Map()));
+    owned.set(key, obj);
+  }
+
+  private remove(key: string, old: T | undefined): void {
+    this.store.delete(key);
+    if (old) this.unindex(key, old);
+  }
+
+  private unindex(key: string, old: T): void {
+    const uid = controllerUid(old);
+    const owned = uid === undefined ? undefined : this.byController.get(uid);
+    owned?.delete(key);
+    if (owned?.size === 0) this.byController.delete(uid!);
   }
 
   /** Objects in the cache. */
@@ -154,13 +186,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       const key = objectKey(item);
       seen.add(key);
       const old = this.store.get(key);
-      this.store.set(key, item);
+      this.put(key, item, old);
       if (!old) this.emit('add', item);
       else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('update', old, item);
     }
     for (const [key, old] of this.store) {
       if (!seen.has(key)) {
-        this.store.delete(key);
+        this.remove(key, old);
         this.emit('delete', old);
       }
     }
@@ -186,10 +218,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = objectKey(obj);
     const old = this.store.get(key);
     if (event.type === 'DELETED') {
-      this.store.delete(key);
+      this.remove(key, old);
       this.emit('delete', obj);
     } else {
-      this.store.set(key, obj);
+      this.put(key, obj, old);
       if (old) this.emit('update', old, obj);
       else this.emit('add', obj);
     }

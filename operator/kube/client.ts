@@ -1,36 +1,17 @@
 /**
- * A small Kubernetes REST client on node:https, authenticated by @kubernetes/client-node's
- * KubeConfig. It does what the operator needs and nothing else: JSON requests, server-side apply,
+ * A small Kubernetes REST client on node:https, authenticated by a kubeconfig (config.ts, or
+ * client-node's KubeConfig). It does what the operator needs and nothing else: JSON requests, server-side apply,
  * the status subresource, and streaming watches. Every request is counted for
  * `rest_client_requests_total{code,method}`.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { KubeCredentials } from './config.ts';
 import { KubeApiError } from './errors.ts';
+import type { KubeObject } from '../specs/objects.ts';
 import { apiVersionOf, resourceFor, resourcePath, type ResourceType } from './resources.ts';
 
 export const FIELD_MANAGER = 'huntmaster-operator';
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
-    finalizers?: string[];
-    deletionTimestamp?: string;
-    creationTimestamp?: string;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
 
 export interface RequestOpts {
   query?: Record<string, string | number | boolean | undefined>;
@@ -43,11 +24,17 @@ export interface RequestOpts {
 export type RequestObserver = (method: string, code: string) => void;
 
 export class KubeClient {
-  readonly kc: KubeConfig;
+  readonly kc: KubeCredentials;
   private readonly server: URL;
   private readonly observe: RequestObserver;
+  /**
+   * One keep-alive agent for every request. KubeConfig hands out a new agent per request, and a new
+   * agent means a new TLS connection (handshake, secure context) each time: most of the operator's
+   * CPU under load, and as much again in the API server.
+   */
+  private agent: { agent: Agent; credentials: string } | undefined;
 
-  constructor(kc: KubeConfig, observe: RequestObserver = () => undefined) {
+  constructor(kc: KubeCredentials, observe: RequestObserver = () => undefined) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.kc = kc;
@@ -59,9 +46,18 @@ export class KubeClient {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const options: RequestOptions = { method, headers: { accept: 'application/json' } };
-    await this.kc.applyToHTTPSOptions(options);
+    await this.kc.applyToHTTPSOptions(options); // credentials may rotate: asked every time
+    if (url.protocol === 'https:') options.agent = this.keepAliveAgent(options);
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    if (body !== undefined) options.headers = { ...options.headers, 'content-type': opts.contentType ?? 'application/json' };
+    // Content-Length always: node sends a DELETE's body unframed (no chunked encoding), and on a
+    // kept-alive connection those bytes would be read as the start of the next request.
+    if (body !== undefined) {
+      options.headers = {
+        ...options.headers,
+        'content-type': opts.contentType ?? 'application/json',
+        'content-length': Buffer.byteLength(body),
+      };
+    }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { ...options, signal: opts.signal, timeout: opts.timeoutMs }, resolve);
@@ -73,6 +69,18 @@ export class KubeClient {
       if (body !== undefined) req.write(body);
       req.end();
     });
+  }
+
+  /** The agent for these TLS credentials (KubeConfig reads them anew each time: compared by content). */
+  private keepAliveAgent(tls: RequestOptions): Agent {
+    const { ca, cert, key, rejectUnauthorized, servername } = tls;
+    const credentials = [ca, cert, key, rejectUnauthorized, servername].map(String).join('\n');
+    if (this.agent?.credentials !== credentials) {
+      // A rotated client certificate: new connections use it; the old agent's sockets close as they idle out.
+      const options = { keepAlive: true, ca, cert, key, servername, ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }) };
+      this.agent = { agent: new Agent(options), credentials };
+    }
+    return this.agent.agent;
   }
 
   /** A JSON request; non-2xx answers throw KubeApiError. */
@@ -189,3 +197,4 @@ export class KubeClient {
 }
 
 export { apiVersionOf, resourcePath };
+export type { KubeObject };

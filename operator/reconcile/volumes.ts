@@ -16,9 +16,9 @@ interface ClaimTemplate {
   spec: { resources: { requests: { storage: string } } };
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec: { volumeClaimTemplates?: ClaimTemplate[] };
-}
+/** A StatefulSet's claim templates (a KubeObject's spec is not typed by kind). */
+const claimTemplates = (statefulSet: KubeObject) =>
+  (statefulSet.spec as { volumeClaimTemplates?: ClaimTemplate[] } | undefined)?.volumeClaimTemplates ?? [];
 
 export interface GrowthPlan {
   /** PVC name → the size it should request. */
@@ -30,9 +30,9 @@ export interface GrowthPlan {
  * size asked for (annotation) changed since it was last applied, returns this StatefulSet's PVCs from
  * `volumes` (desiredVolumes of the CR, only called then) to grow. Pure: the caller reads and patches the PVCs.
  */
-export function planVolumeGrowth(desired: StatefulSetLike, live: StatefulSetLike, volumes: () => DesiredVolume[]): GrowthPlan {
-  const liveTemplates = live.spec.volumeClaimTemplates ?? [];
-  for (const template of desired.spec.volumeClaimTemplates ?? []) {
+export function planVolumeGrowth(desired: KubeObject, live: KubeObject, volumes: () => DesiredVolume[]): GrowthPlan {
+  const liveTemplates = claimTemplates(live);
+  for (const template of claimTemplates(desired)) {
     const current = liveTemplates.find((t) => t.metadata.name === template.metadata.name);
     if (current) template.spec.resources.requests.storage = current.spec.resources.requests.storage;
   }

@@ -19,7 +19,7 @@ import {
   toResources,
 } from './pod.ts';
 import { secretWiring } from './secrets.ts';
-import type { Child, KubeObject } from './types.ts';
+import type { Child } from './types.ts';
 
 /** Seconds the pod keeps serving after it is marked terminating, so endpoints drain first. */
 export const PRE_STOP_SLEEP_SECONDS = 5;
@@ -135,6 +135,6 @@ export function apiService(input: BuildInput, key: ApiKey): Child<V1Service> {
   };
 }
 
-export function apiObjects(input: BuildInput): KubeObject[] {
+export function apiObjects(input: BuildInput): Child[] {
   return (['contentBridge', 'mlServer'] as const).flatMap((key) => [apiDeployment(input, key), apiService(input, key)]);
 }

@@ -18,11 +18,11 @@ import { podDisruptionBudgets } from './pdb.ts';
 import { postgresObjects } from './postgres.ts';
 import { redisObjects } from './redis.ts';
 import { generatedSecretNames } from './secrets.ts';
-import type { HuntMasterPlatform, KubeObject, ResolvedObjectStorage, ResolvedPostgres, ResolvedRedis, SkippedNote } from './types.ts';
+import type { HuntMasterPlatform, Child, ResolvedObjectStorage, ResolvedPostgres, ResolvedRedis, SkippedNote } from './types.ts';
 
 export interface DesiredState {
   /** In apply order: data services, the migration Job, the APIs, then the optional extras. */
-  objects: KubeObject[];
+  objects: Child[];
   /** Requested objects that were not built, e.g. a ServiceMonitor without the prometheus-operator CRDs. */
   skipped: SkippedNote[];
   /** The Secrets `generatedSecrets` would create; they are not in `objects` because their data is random. */
@@ -68,7 +68,7 @@ export function desiredChildren(cr: HuntMasterPlatform, ctx: BuildContext): Desi
       ...horizontalPodAutoscalers(input),
       ...podDisruptionBudgets(input),
       ...networkPolicies(input),
-      ...jobNetworkPolicies(input, workloads as KubeObject[]),
+      ...jobNetworkPolicies(input, workloads as Child[]),
       ...(ingress ? [ingress] : []),
       ...management.objects,
       ...monitoring.objects,

@@ -27,3 +27,5 @@ export * from './monitoring.ts';
 export * from './management.ts';
 export * from './desired.ts';
 export * from './status.ts';
+export * from './objects.ts';
+export * from './observe.ts';

@@ -10,7 +10,7 @@ import { secretEnv } from './env.ts';
 import { childMeta, type ComponentKey, podTemplateMeta, selectorLabels } from './labels.ts';
 import { containerBase, containerSecurityContext, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
-import type { Child, KubeObject, SkippedNote } from './types.ts';
+import type { Child, SkippedNote } from './types.ts';
 
 interface ToolParams {
   key: Extract<ComponentKey, 'adminer' | 'redisCommander'>;
@@ -74,9 +74,9 @@ function tool(input: BuildInput, p: ToolParams): [Child<V1Deployment>, Child<V1S
   return [deployment, service];
 }
 
-export function managementObjects(input: BuildInput): { objects: KubeObject[]; skipped: SkippedNote[] } {
+export function managementObjects(input: BuildInput): { objects: Child[]; skipped: SkippedNote[] } {
   const { spec, names, images, cr } = input;
-  const objects: KubeObject[] = [];
+  const objects: Child[] = [];
   const skipped: SkippedNote[] = [];
   if (spec.management.adminer.enabled) {
     const env: V1EnvVar[] =

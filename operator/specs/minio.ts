@@ -18,7 +18,7 @@ import { childMeta, podTemplateMeta } from './labels.ts';
 import { containerBase, containerSecurityContext, httpProbe, podBase, podSecurityContext, tmpMount, tmpVolume } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
 import { dataServiceServices, dataServiceStatefulSet, dataServiceVersion, type DataServiceParams } from './stateful.ts';
-import type { Child, KubeObject } from './types.ts';
+import type { Child } from './types.ts';
 
 const PORTS_MINIO: V1ContainerPort[] = [
   { name: 'api', containerPort: PORTS.minioApi, protocol: 'TCP' },
@@ -72,7 +72,7 @@ export function minioBucketJob(input: BuildInput): Child<V1Job> | undefined {
   });
 }
 
-export function minioObjects(input: BuildInput): KubeObject[] {
+export function minioObjects(input: BuildInput): Child[] {
   const { spec, names, images } = input;
   const os = spec.objectStorage;
   if (os.mode !== 'managed') return [];

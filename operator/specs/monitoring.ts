@@ -10,7 +10,7 @@ import type { BuildInput } from './context.ts';
 import { platformDashboard } from './dashboards.ts';
 import { childMeta } from './labels.ts';
 import { labelValue } from './names.ts';
-import type { Child, KubeObject, SkippedNote } from './types.ts';
+import type { Child, SkippedNote } from './types.ts';
 
 export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
 
@@ -26,7 +26,7 @@ function crdMissing(kind: string, plural: string): SkippedNote {
   };
 }
 
-export function serviceMonitor(input: BuildInput): KubeObject {
+export function serviceMonitor(input: BuildInput): Child {
   const { cr, spec, names } = input;
   const sm = spec.monitoring.serviceMonitor;
   return {
@@ -41,11 +41,11 @@ export function serviceMonitor(input: BuildInput): KubeObject {
       namespaceSelector: { matchNames: [cr.metadata.namespace] },
       endpoints: [{ port: 'http', path: HTTP_PATHS.metrics, interval: sm.interval }],
     },
-  } as KubeObject;
+  } as Child;
 }
 
 /** The alerting rules. Selectors pin the namespace and this CR's object names. */
-export function prometheusRule(input: BuildInput): KubeObject {
+export function prometheusRule(input: BuildInput): Child {
   const { cr, spec, names } = input;
   const ns = cr.metadata.namespace;
   const jobs = `${names.contentBridge}|${names.mlServer}`;
@@ -126,7 +126,7 @@ export function prometheusRule(input: BuildInput): KubeObject {
         },
       ],
     },
-  } as KubeObject;
+  } as Child;
 }
 
 /** One ConfigMap per dashboard in ctx.dashboards (file name → JSON), each with a uid of the platform's own. */
@@ -147,9 +147,9 @@ export function grafanaDashboards(input: BuildInput): Child<V1ConfigMap>[] {
     }));
 }
 
-export function monitoringObjects(input: BuildInput): { objects: KubeObject[]; skipped: SkippedNote[] } {
+export function monitoringObjects(input: BuildInput): { objects: Child[]; skipped: SkippedNote[] } {
   const { spec, ctx } = input;
-  const objects: KubeObject[] = [];
+  const objects: Child[] = [];
   const skipped: SkippedNote[] = [];
   if (spec.monitoring.serviceMonitor.enabled) {
     if (ctx.capabilities?.serviceMonitor) objects.push(serviceMonitor(input));

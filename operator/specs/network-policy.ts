@@ -12,7 +12,7 @@ import { LABELS, PORTS } from './constants.ts';
 import type { BuildInput } from './context.ts';
 import { dataServiceVersion } from './stateful.ts';
 import { childMeta, COMPONENTS, selectorLabels, type ComponentKey } from './labels.ts';
-import type { Child, KubeObject } from './types.ts';
+import type { Child } from './types.ts';
 
 /** networking.k8s.io/v1 NetworkPolicy as JSON (the client-node model names the `from` field `_from`). */
 export interface NetworkPolicyIngressRule {
@@ -93,7 +93,7 @@ export function networkPolicies(input: BuildInput): NetworkPolicy[] {
  * No ingress to the pods of the platform's Jobs and CronJob (migrations, bucket creation, backups):
  * they serve nothing. One policy per Job component present, named after the component.
  */
-export function jobNetworkPolicies(input: BuildInput, workloads: KubeObject[]): NetworkPolicy[] {
+export function jobNetworkPolicies(input: BuildInput, workloads: Child[]): NetworkPolicy[] {
   const { spec, names } = input;
   if (!spec.networkPolicy.enabled) return [];
   const jobKeys: ComponentKey[] = ['migrations', 'bucketInit', 'postgresBackup'];

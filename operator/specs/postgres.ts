@@ -12,7 +12,7 @@ import { childMeta } from './labels.ts';
 import { execProbe } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
 import { dataServiceServices, dataServiceStatefulSet, dataServiceVersion, type DataServiceParams } from './stateful.ts';
-import type { Child, KubeObject } from './types.ts';
+import type { Child } from './types.ts';
 
 export const POSTGRES_INIT_SCRIPT_KEY = '10-huntmaster.sh';
 
@@ -48,7 +48,7 @@ export function postgresInitScript(): string {
 const PORTS_POSTGRES: V1ContainerPort[] = [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }];
 
 /** Managed PostgreSQL's objects, or none in external mode. */
-export function postgresObjects(input: BuildInput): KubeObject[] {
+export function postgresObjects(input: BuildInput): Child[] {
   const { cr, spec, names, images } = input;
   if (spec.postgres.mode !== 'managed') return [];
   const secret = names.secrets.postgres;

@@ -6,11 +6,11 @@ import { secretEnv } from './env.ts';
 import { execProbe } from './pod.ts';
 import { SECRET_KEYS } from './secrets.ts';
 import { dataServiceServices, dataServiceStatefulSet, type DataServiceParams } from './stateful.ts';
-import type { KubeObject } from './types.ts';
+import type { Child } from './types.ts';
 
 const PORTS_REDIS: V1ContainerPort[] = [{ name: 'redis', containerPort: PORTS.redis, protocol: 'TCP' }];
 
-export function redisObjects(input: BuildInput): KubeObject[] {
+export function redisObjects(input: BuildInput): Child[] {
   const { spec, names, images } = input;
   if (spec.redis.mode !== 'managed') return [];
   const password = { name: names.secrets.redis, key: SECRET_KEYS.redis.password };

@@ -5,7 +5,6 @@
  * Phases: Pending (nothing created yet), Provisioning (creating or rolling out), Ready, Degraded
  * (a hard failure, or a component lost after the platform had been ready), Suspended.
  */
-import type { V1CronJob, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { apiEndpoint, type ApiKey } from './components.ts';
 import type { ImageDefaults } from './constants.ts';
 import { prepare, type BuildInput } from './context.ts';
@@ -80,42 +79,50 @@ export interface StatusOptions {
 // ---------------------------------------------------------------------------------------------
 // Observations from live objects.
 
-export function observeDeployment(d: V1Deployment | undefined): WorkloadObservation | undefined {
-  if (!d) return undefined;
+/** The fields the observations read: a cached object (specs/objects.ts) has them. */
+interface WorkloadFields {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: { readyReplicas?: number; availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
+}
+interface JobFields {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  status?: { succeeded?: number; conditions?: Array<{ type: string; status: string; message?: string }> };
+}
+interface CronJobFields {
+  spec?: unknown;
+  status?: { lastScheduleTime?: string | Date; lastSuccessfulTime?: string | Date };
+}
+
+/** A Deployment's or a StatefulSet's replica counts. */
+export function observeWorkload(w: WorkloadFields | undefined): WorkloadObservation | undefined {
+  if (!w) return undefined;
   return {
-    replicas: d.spec?.replicas ?? 1,
-    readyReplicas: d.status?.readyReplicas ?? 0,
-    availableReplicas: d.status?.availableReplicas ?? 0,
-    updatedReplicas: d.status?.updatedReplicas ?? 0,
-    upToDate: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+    replicas: w.spec?.replicas ?? 1,
+    readyReplicas: w.status?.readyReplicas ?? 0,
+    availableReplicas: w.status?.availableReplicas ?? 0,
+    updatedReplicas: w.status?.updatedReplicas ?? 0,
+    upToDate: (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0),
   };
 }
 
-export function observeStatefulSet(s: V1StatefulSet | undefined): WorkloadObservation | undefined {
-  if (!s) return undefined;
-  return {
-    replicas: s.spec?.replicas ?? 1,
-    readyReplicas: s.status?.readyReplicas ?? 0,
-    availableReplicas: s.status?.availableReplicas ?? 0,
-    updatedReplicas: s.status?.updatedReplicas ?? 0,
-    upToDate: (s.status?.observedGeneration ?? 0) >= (s.metadata?.generation ?? 0),
-  };
-}
+export const observeDeployment = observeWorkload;
+export const observeStatefulSet = observeWorkload;
 
 export interface BackupObservation {
   lastScheduleTime?: string;
   lastSuccessfulTime?: string;
 }
 
-export function observeCronJob(c: V1CronJob | undefined): BackupObservation | undefined {
+export function observeCronJob(c: CronJobFields | undefined): BackupObservation | undefined {
   if (!c?.status) return undefined;
-  const iso = (t: Date | string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+  const iso = (t: string | Date | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
   const lastScheduleTime = iso(c.status.lastScheduleTime);
   const lastSuccessfulTime = iso(c.status.lastSuccessfulTime);
   return { ...(lastScheduleTime ? { lastScheduleTime } : {}), ...(lastSuccessfulTime ? { lastSuccessfulTime } : {}) };
 }
 
-export function observeJob(j: V1Job | undefined): JobObservation | undefined {
+export function observeJob(j: JobFields | undefined): JobObservation | undefined {
   if (!j) return undefined;
   const cond = (type: string) => j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
   const failed = cond('Failed');
@@ -124,7 +131,7 @@ export function observeJob(j: V1Job | undefined): JobObservation | undefined {
     succeeded: Boolean(cond('Complete')) || (j.status?.succeeded ?? 0) > 0,
     failed: Boolean(failed),
     ...(failed?.message ? { message: failed.message } : {}),
-    attempt: jobAttempt(j as never),
+    attempt: jobAttempt(j),
   };
 }
 
@@ -225,12 +232,189 @@ function rolloutIncomplete(input: BuildInput, key: ApiKey, obs: WorkloadObservat
   return !obs.upToDate || obs.updatedReplicas < desired || obs.readyReplicas < desired || obs.replicas !== desired;
 }
 
+/** The Secret each data service reads its credentials from (generated, or the user's for external). */
+function dataSecrets(input: BuildInput) {
+  const { spec, names } = input;
+  const os = spec.objectStorage;
+  return {
+    postgres: spec.postgres.mode === 'external' ? spec.postgres.external.secretRef.name : names.secrets.postgres,
+    redis: spec.redis.mode === 'external' ? spec.redis.external.secretRef.name : names.secrets.redis,
+    objectStorage: os.mode === 'external' ? os.external.secretRef.name : names.secrets.minio,
+  };
+}
+
+function postgresCondition(input: BuildInput, observed: ObservedState): WithComponent {
+  const { spec, names } = input;
+  const secret = dataSecrets(input).postgres;
+  return dataService(
+    CONDITIONS.postgresReady,
+    'PostgreSQL',
+    spec.postgres.mode,
+    secret,
+    observed.postgres,
+    names.postgres,
+    spec.suspend,
+    observed,
+  );
+}
+
+function redisCondition(input: BuildInput, observed: ObservedState): WithComponent {
+  const { spec, names } = input;
+  const secret = dataSecrets(input).redis;
+  return dataService(CONDITIONS.redisReady, 'Redis', spec.redis.mode, secret, observed.redis, names.redis, spec.suspend, observed);
+}
+
+/** MinIO (or the external store) and, for a managed one, the bucket its Job creates. */
+function objectStorageCondition(input: BuildInput, observed: ObservedState): WithComponent {
+  const { spec, names } = input;
+  const os = spec.objectStorage;
+  const secret = dataSecrets(input).objectStorage;
+  const store = dataService(
+    CONDITIONS.objectStorageReady,
+    'object storage',
+    os.mode,
+    secret,
+    observed.minio,
+    names.minio,
+    spec.suspend,
+    observed,
+  );
+  if (os.mode !== 'managed' || store.condition.status !== 'True') return store;
+  const job = observed.bucketJob;
+  const jobName = names.bucketJob(os.bucket);
+  if (job?.failed) {
+    const msg = jobFailure(jobName, job, `could not create bucket ${os.bucket}`);
+    return { ...store, condition: cond(CONDITIONS.objectStorageReady, false, 'BucketCreationFailed', msg), hardFailure: msg };
+  }
+  if (!job?.succeeded) {
+    const msg = `Waiting for Job ${jobName} to create bucket ${os.bucket}`;
+    return { ...store, condition: cond(CONDITIONS.objectStorageReady, false, 'BucketPending', msg) };
+  }
+  return store;
+}
+
+/** The version whose migrations have succeeded: this pass's Job, or what the status already records. */
+function migratedVersion(cr: HuntMasterPlatform, input: BuildInput, observed: ObservedState): string | undefined {
+  return observed.migrationJob?.succeeded ? input.spec.version : cr.status?.versions?.migrated;
+}
+
+function migrationsCondition(cr: HuntMasterPlatform, input: BuildInput, observed: ObservedState, postgres: WithComponent): Evaluated {
+  const { spec, names } = input;
+  const migrationName = names.migrationJob(spec.version);
+  const mj = observed.migrationJob;
+  const prev = cr.status?.conditions?.find((c) => c.type === CONDITIONS.migrationsComplete);
+  if (spec.suspend) {
+    return {
+      condition: prev
+        ? { type: prev.type, status: prev.status, reason: prev.reason, message: prev.message }
+        : cond(CONDITIONS.migrationsComplete, false, 'Suspended', 'Migrations do not run while suspended'),
+    };
+  }
+  if (mj?.succeeded || (!mj && migratedVersion(cr, input, observed) === spec.version)) {
+    const msg = `Migrations for version ${spec.version} are complete`;
+    return { condition: cond(CONDITIONS.migrationsComplete, true, 'MigrationSucceeded', msg) };
+  }
+  if (mj?.failed) {
+    const msg = jobFailure(migrationName, mj, 'failed');
+    return { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationFailed', msg), hardFailure: msg };
+  }
+  if (mj) return { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationRunning', running(migrationName, mj)) };
+  if (spec.postgres.mode === 'managed' && postgres.condition.status !== 'True') {
+    // The reconciler creates the Job only once PostgreSQL is ready: migrations never race its start.
+    const msg = `Job ${migrationName} will be created once PostgresReady is True`;
+    return { condition: cond(CONDITIONS.migrationsComplete, false, 'WaitingForPostgres', msg) };
+  }
+  return { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationPending', `Job ${migrationName} does not exist yet`) };
+}
+
+/** Every component's condition, in the order the status lists them. */
+interface Components {
+  postgres: WithComponent;
+  redis: WithComponent;
+  objectStorage: WithComponent;
+  migrations: Evaluated;
+  contentBridge: WithComponent;
+  mlServer: WithComponent;
+}
+
+const evaluatedIn = (c: Components): Evaluated[] => [c.postgres, c.redis, c.objectStorage, c.migrations, c.contentBridge, c.mlServer];
+
+/** This pass's errors, the components' hard failures, and the missing Secrets no component reports. */
+function hardFailuresOf(input: BuildInput, observed: ObservedState, components: Components): string[] {
+  // Missing data-service Secrets are already a component's hardFailure; the others (JWT, service tokens) are added here.
+  const dataSecretNames = new Set(Object.values(dataSecrets(input)));
+  return [
+    ...(observed.errors ?? []),
+    ...evaluatedIn(components).flatMap((e) => (e.hardFailure ? [e.hardFailure] : [])),
+    ...(observed.missingSecrets ?? []).filter((m) => !dataSecretNames.has(m.name)).map(missingMessage),
+  ];
+}
+
+/** Degraded: a hard failure, or losing a component after the platform had been ready. */
+function degradedCondition(cr: HuntMasterPlatform, input: BuildInput, observed: ObservedState, c: Components, hardFailures: string[]) {
+  const prev = cr.status?.conditions?.find((x) => x.type === CONDITIONS.degraded);
+  const wasServing = cr.status?.phase === 'Ready' || (prev?.status === 'True' && prev.reason === 'ComponentUnavailable');
+  const serving = [c.postgres, c.redis, c.objectStorage, c.contentBridge, c.mlServer].every((e) => e.condition.status === 'True');
+  if (input.spec.suspend) return cond(CONDITIONS.degraded, false, 'Suspended', 'The platform is suspended');
+  if (observed.errors?.length) return cond(CONDITIONS.degraded, true, 'ReconcileError', hardFailures.join('; '));
+  if (hardFailures.length) {
+    const reason = evaluatedIn(c).find((e) => e.hardFailure)?.condition.reason ?? 'SecretMissing';
+    return cond(CONDITIONS.degraded, true, reason, hardFailures.join('; '));
+  }
+  if (wasServing && !serving) {
+    const down = evaluatedIn(c)
+      .filter((e) => e.condition.status !== 'True' && e !== c.migrations)
+      .map((e) => e.condition.type);
+    return cond(CONDITIONS.degraded, true, 'ComponentUnavailable', `Unavailable after the platform was ready: ${down.join(', ')}`);
+  }
+  return cond(CONDITIONS.degraded, false, 'AsExpected', 'No failures');
+}
+
+function progressingCondition(input: BuildInput, observed: ObservedState, c: Components, hardFailures: string[]) {
+  const notReady = evaluatedIn(c).filter((e) => e.condition.status !== 'True');
+  const rolling = (['contentBridge', 'mlServer'] as const).filter((k) => rolloutIncomplete(input, k, observed[k]));
+  if (input.spec.suspend) return cond(CONDITIONS.progressing, false, 'Suspended', 'The platform is suspended');
+  if (hardFailures.length) return cond(CONDITIONS.progressing, false, 'Stalled', hardFailures.join('; '));
+  if (notReady.length || rolling.length) {
+    const waiting = [...notReady.map((e) => e.condition.type), ...rolling.map((k) => `rollout of ${input.names[k]}`)];
+    return cond(CONDITIONS.progressing, true, 'RollingOut', `Waiting for ${waiting.join(', ')}`);
+  }
+  return cond(CONDITIONS.progressing, false, 'Complete', `Version ${input.spec.version} is rolled out`);
+}
+
+function readyCondition(input: BuildInput, observed: ObservedState, c: Components, hardFailures: string[]) {
+  const notReady = evaluatedIn(c).filter((e) => e.condition.status !== 'True');
+  const skipped = observed.skipped?.length ? ` (skipped: ${observed.skipped.map((s) => s.message).join('; ')})` : '';
+  if (input.spec.suspend) return cond(CONDITIONS.ready, false, 'Suspended', 'The platform is suspended: every workload is scaled to zero');
+  if (notReady.length === 0 && hardFailures.length === 0)
+    return cond(CONDITIONS.ready, true, 'Ready', `All components are ready${skipped}`);
+  const first = notReady[0]?.condition;
+  const reason = hardFailures.length && !first ? 'ReconcileError' : (first?.reason ?? 'NotReady');
+  const detail = [...notReady.map((e) => `${e.condition.type}: ${e.condition.message}`), ...(observed.errors ?? [])];
+  return cond(CONDITIONS.ready, false, reason, `${detail.join('; ')}${skipped}`);
+}
+
+function phaseOf(input: BuildInput, observed: ObservedState, ready: ConditionInput, degraded: ConditionInput): Phase {
+  const anythingObserved = Boolean(
+    observed.contentBridge ||
+    observed.mlServer ||
+    observed.postgres ||
+    observed.redis ||
+    observed.minio ||
+    observed.migrationJob ||
+    observed.bucketJob,
+  );
+  if (input.spec.suspend) return 'Suspended';
+  if (ready.status === 'True') return 'Ready';
+  if (degraded.status === 'True') return 'Degraded';
+  return anythingObserved ? 'Provisioning' : 'Pending';
+}
+
 /** The full status; never throws (an invalid spec becomes a Degraded status). */
 export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, opts: StatusOptions): PlatformStatus {
   const now = timestamp(opts.now);
   const generation = cr.metadata.generation;
-  const previous = cr.status?.conditions;
-  const set = (c: ConditionInput) => mergeCondition(previous, c, now, generation);
+  const set = (c: ConditionInput) => mergeCondition(cr.status?.conditions, c, now, generation);
 
   let input: BuildInput;
   try {
@@ -246,173 +430,33 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
       ],
     };
   }
-  const { spec, names, images } = input;
-  const suspended = spec.suspend;
-
-  const os = spec.objectStorage;
-  const secrets = {
-    postgres: spec.postgres.mode === 'external' ? spec.postgres.external.secretRef.name : names.secrets.postgres,
-    redis: spec.redis.mode === 'external' ? spec.redis.external.secretRef.name : names.secrets.redis,
-    objectStorage: os.mode === 'external' ? os.external.secretRef.name : names.secrets.minio,
+  const { spec, images } = input;
+  const postgres = postgresCondition(input, observed);
+  const components: Components = {
+    postgres,
+    redis: redisCondition(input, observed),
+    objectStorage: objectStorageCondition(input, observed),
+    migrations: migrationsCondition(cr, input, observed, postgres),
+    contentBridge: api(CONDITIONS.contentBridgeAvailable, input, 'contentBridge', observed.contentBridge),
+    mlServer: api(CONDITIONS.mlServerAvailable, input, 'mlServer', observed.mlServer),
   };
-  const postgres = dataService(
-    CONDITIONS.postgresReady,
-    'PostgreSQL',
-    spec.postgres.mode,
-    secrets.postgres,
-    observed.postgres,
-    names.postgres,
-    suspended,
-    observed,
-  );
-  const redis = dataService(
-    CONDITIONS.redisReady,
-    'Redis',
-    spec.redis.mode,
-    secrets.redis,
-    observed.redis,
-    names.redis,
-    suspended,
-    observed,
-  );
-  let objectStorage = dataService(
-    CONDITIONS.objectStorageReady,
-    'object storage',
-    os.mode,
-    secrets.objectStorage,
-    observed.minio,
-    names.minio,
-    suspended,
-    observed,
-  );
-  if (os.mode === 'managed' && objectStorage.condition.status === 'True') {
-    const job = observed.bucketJob;
-    const jobName = names.bucketJob(os.bucket);
-    if (job?.failed) {
-      const msg = jobFailure(jobName, job, `could not create bucket ${os.bucket}`);
-      objectStorage = {
-        ...objectStorage,
-        condition: cond(CONDITIONS.objectStorageReady, false, 'BucketCreationFailed', msg),
-        hardFailure: msg,
-      };
-    } else if (!job?.succeeded) {
-      objectStorage = {
-        ...objectStorage,
-        condition: cond(CONDITIONS.objectStorageReady, false, 'BucketPending', `Waiting for Job ${jobName} to create bucket ${os.bucket}`),
-      };
-    }
-  }
-
-  // Migrations.
-  const migrationName = names.migrationJob(spec.version);
-  const mj = observed.migrationJob;
-  const previouslyMigrated = cr.status?.versions?.migrated;
-  const migrated = mj?.succeeded ? spec.version : previouslyMigrated;
-  let migrations: Evaluated;
-  const prevMigration = previous?.find((c) => c.type === CONDITIONS.migrationsComplete);
-  if (suspended) {
-    migrations = {
-      condition: prevMigration
-        ? { type: prevMigration.type, status: prevMigration.status, reason: prevMigration.reason, message: prevMigration.message }
-        : cond(CONDITIONS.migrationsComplete, false, 'Suspended', 'Migrations do not run while suspended'),
-    };
-  } else if (mj?.succeeded || (!mj && migrated === spec.version)) {
-    migrations = {
-      condition: cond(CONDITIONS.migrationsComplete, true, 'MigrationSucceeded', `Migrations for version ${spec.version} are complete`),
-    };
-  } else if (mj?.failed) {
-    const msg = jobFailure(migrationName, mj, 'failed');
-    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationFailed', msg), hardFailure: msg };
-  } else if (mj) {
-    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationRunning', running(migrationName, mj)) };
-  } else if (spec.postgres.mode === 'managed' && postgres.condition.status !== 'True') {
-    // The reconciler creates the Job only once PostgreSQL is ready: migrations never race its start.
-    const msg = `Job ${migrationName} will be created once PostgresReady is True`;
-    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'WaitingForPostgres', msg) };
-  } else {
-    migrations = { condition: cond(CONDITIONS.migrationsComplete, false, 'MigrationPending', `Job ${migrationName} does not exist yet`) };
-  }
-
-  const contentBridge = api(CONDITIONS.contentBridgeAvailable, input, 'contentBridge', observed.contentBridge);
-  const mlServer = api(CONDITIONS.mlServerAvailable, input, 'mlServer', observed.mlServer);
-
-  const components = [postgres, redis, objectStorage, migrations, contentBridge, mlServer];
-  const serving = [postgres, redis, objectStorage, contentBridge, mlServer].every((e) => e.condition.status === 'True');
-  const errors = observed.errors ?? [];
-  // Missing data-service Secrets are already a component's hardFailure; the others (JWT, service tokens) are added here.
-  const dataSecrets = new Set(Object.values(secrets));
-  const hardFailures = [
-    ...errors,
-    ...components.flatMap((e) => (e.hardFailure ? [e.hardFailure] : [])),
-    ...(observed.missingSecrets ?? []).filter((m) => !dataSecrets.has(m.name)).map(missingMessage),
-  ];
-  const allTrue = components.every((e) => e.condition.status === 'True') && hardFailures.length === 0;
-
-  // Degraded: a hard failure, or losing a component after the platform had been ready.
-  const prevDegraded = previous?.find((c) => c.type === CONDITIONS.degraded);
-  const wasServing = cr.status?.phase === 'Ready' || (prevDegraded?.status === 'True' && prevDegraded.reason === 'ComponentUnavailable');
-  let degraded: ConditionInput;
-  if (suspended) degraded = cond(CONDITIONS.degraded, false, 'Suspended', 'The platform is suspended');
-  else if (errors.length) degraded = cond(CONDITIONS.degraded, true, 'ReconcileError', hardFailures.join('; '));
-  else if (hardFailures.length) {
-    const reason = components.find((e) => e.hardFailure)?.condition.reason ?? 'SecretMissing';
-    degraded = cond(CONDITIONS.degraded, true, reason, hardFailures.join('; '));
-  } else if (wasServing && !serving) {
-    const down = components.filter((e) => e.condition.status !== 'True' && e !== migrations).map((e) => e.condition.type);
-    degraded = cond(CONDITIONS.degraded, true, 'ComponentUnavailable', `Unavailable after the platform was ready: ${down.join(', ')}`);
-  } else degraded = cond(CONDITIONS.degraded, false, 'AsExpected', 'No failures');
-
-  const notReady = components.filter((e) => e.condition.status !== 'True');
-  const rolling = (['contentBridge', 'mlServer'] as const).filter((k) => rolloutIncomplete(input, k, observed[k]));
-  let progressing: ConditionInput;
-  if (suspended) progressing = cond(CONDITIONS.progressing, false, 'Suspended', 'The platform is suspended');
-  else if (hardFailures.length) progressing = cond(CONDITIONS.progressing, false, 'Stalled', hardFailures.join('; '));
-  else if (notReady.length || rolling.length) {
-    const waiting = [...notReady.map((e) => e.condition.type), ...rolling.map((k) => `rollout of ${names[k]}`)];
-    progressing = cond(CONDITIONS.progressing, true, 'RollingOut', `Waiting for ${waiting.join(', ')}`);
-  } else progressing = cond(CONDITIONS.progressing, false, 'Complete', `Version ${spec.version} is rolled out`);
-
-  const skipped = observed.skipped?.length ? ` (skipped: ${observed.skipped.map((s) => s.message).join('; ')})` : '';
-  let ready: ConditionInput;
-  if (suspended) ready = cond(CONDITIONS.ready, false, 'Suspended', 'The platform is suspended: every workload is scaled to zero');
-  else if (allTrue) ready = cond(CONDITIONS.ready, true, 'Ready', `All components are ready${skipped}`);
-  else {
-    const first = notReady[0]?.condition;
-    const reason = hardFailures.length && !first ? 'ReconcileError' : (first?.reason ?? 'NotReady');
-    const detail = [...notReady.map((e) => `${e.condition.type}: ${e.condition.message}`), ...errors];
-    ready = cond(CONDITIONS.ready, false, reason, `${detail.join('; ')}${skipped}`);
-  }
-
-  const anythingObserved = Boolean(
-    observed.contentBridge ||
-    observed.mlServer ||
-    observed.postgres ||
-    observed.redis ||
-    observed.minio ||
-    observed.migrationJob ||
-    observed.bucketJob,
-  );
-  const phase: PlatformStatus['phase'] = suspended
-    ? 'Suspended'
-    : ready.status === 'True'
-      ? 'Ready'
-      : degraded.status === 'True'
-        ? 'Degraded'
-        : anythingObserved
-          ? 'Provisioning'
-          : 'Pending';
-
+  const hardFailures = hardFailuresOf(input, observed, components);
+  const ready = readyCondition(input, observed, components, hardFailures);
+  const progressing = progressingCondition(input, observed, components, hardFailures);
+  const degraded = degradedCondition(cr, input, observed, components, hardFailures);
+  const migrated = migratedVersion(cr, input, observed);
+  const os = spec.objectStorage;
   const publicEndpoints = publicUrls(input);
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    phase,
-    conditions: [ready, progressing, degraded, ...components.map((e) => e.condition)].map(set),
+    phase: phaseOf(input, observed, ready, degraded),
+    conditions: [ready, progressing, degraded, ...evaluatedIn(components).map((e) => e.condition)].map(set),
     endpoints: {
       contentBridge: apiEndpoint(input, 'contentBridge'),
       mlServer: apiEndpoint(input, 'mlServer'),
       ...(Object.keys(publicEndpoints).length ? { public: publicEndpoints } : {}),
     },
-    adminSecret: spec.auth.adminSecretRef?.name ?? names.secrets.admin,
+    adminSecret: spec.auth.adminSecretRef?.name ?? input.names.secrets.admin,
     ...(spec.postgres.backup.enabled ? { backup: { ...observed.backups } } : {}),
     versions: {
       platform: spec.version,
@@ -424,11 +468,11 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
       objectStorage: os.mode === 'managed' ? images.minio : 'external',
     },
     components: {
-      contentBridge: contentBridge.component,
-      mlServer: mlServer.component,
-      postgres: postgres.component,
-      redis: redis.component,
-      objectStorage: objectStorage.component,
+      contentBridge: components.contentBridge.component,
+      mlServer: components.mlServer.component,
+      postgres: components.postgres.component,
+      redis: components.redis.component,
+      objectStorage: components.objectStorage.component,
     },
   };
 }

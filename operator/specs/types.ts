@@ -5,6 +5,7 @@
  */
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import type { API_VERSION, KIND } from './constants.ts';
+import type { KubeObject, ObjectMeta } from './objects.ts';
 
 export type IntOrString = number | string;
 export type Quantity = string | number;
@@ -254,20 +255,10 @@ export interface PlatformStatus {
   };
 }
 
-export interface HuntMasterPlatform {
+export interface HuntMasterPlatform extends KubeObject {
   apiVersion: typeof API_VERSION;
   kind: typeof KIND;
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-    finalizers?: string[];
-    deletionTimestamp?: string;
-  };
+  metadata: ObjectMeta & { namespace: string; uid: string };
   spec?: PlatformSpec;
   status?: PlatformStatus;
 }
@@ -351,17 +342,22 @@ export interface ResolvedSpec {
 // ---------------------------------------------------------------------------------------------
 // Child objects.
 
-/** Metadata every child carries: name, namespace, labels and the controller owner reference. */
-export type ChildMeta = V1ObjectMeta & {
+/**
+ * Metadata every child carries: name, namespace, labels and the controller owner reference. The
+ * builders never set the server's timestamps, which are strings on the wire (Dates in client-node).
+ */
+export type ChildMeta = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimestamp'> & {
   name: string;
   namespace: string;
   labels: Record<string, string>;
   ownerReferences: V1OwnerReference[];
 };
 
-/** A plain Kubernetes object built by this package (client-node model type + required metadata). */
-export type Child<T = object> = T & { apiVersion: string; kind: string; metadata: ChildMeta };
-export type KubeObject = Child;
+/**
+ * A Kubernetes object built by this package (client-node model type + required metadata): a
+ * KubeObject (kube/object.ts) whose apiVersion, kind and child metadata are always there.
+ */
+export type Child<T = object> = Omit<T, 'apiVersion' | 'kind' | 'metadata'> & { apiVersion: string; kind: string; metadata: ChildMeta };
 
 /** Something the user asked for that the builders left out, and why (for a condition message). */
 export interface SkippedNote {

@@ -8,13 +8,13 @@ import { SpecError } from '../../../operator/specs/defaults.ts';
 import { desiredChildren, desiredVolumes } from '../../../operator/specs/desired.ts';
 import { configHash } from '../../../operator/specs/hash.ts';
 import { postgresInitScript } from '../../../operator/specs/postgres.ts';
-import type { HuntMasterPlatform, KubeObject, PlatformSpec } from '../../../operator/specs/types.ts';
+import type { HuntMasterPlatform, Child, PlatformSpec } from '../../../operator/specs/types.ts';
 import { externalCr, fullCtx, fullSpec, minimalCr, minimalCtx, platform } from './fixtures.ts';
 import { podSpecs } from './render.ts';
 
-const ids = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
+const ids = (objects: Child[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
 const build = (spec: PlatformSpec, ctx = minimalCtx) => desiredChildren(platform(spec), ctx);
-const find = (objects: KubeObject[], kind: string, name: string): any => {
+const find = (objects: Child[], kind: string, name: string): any => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   if (!found) throw new Error(`${kind}/${name} not in ${ids(objects).join(', ')}`);
   return found;

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GRAFANA_UID_MAX, platformDashboard, platformDashboardUid } from '../../../operator/specs/dashboards.ts';
 import { desiredChildren } from '../../../operator/specs/desired.ts';
-import type { KubeObject } from '../../../operator/specs/types.ts';
+import type { Child } from '../../../operator/specs/types.ts';
 import { platform } from './fixtures.ts';
 
 const DIR = new URL('../../../charts/huntmaster/dashboards/', import.meta.url);
@@ -20,7 +20,7 @@ const shipped = Object.fromEntries(
 function dashboardsOf(name: string, namespace: string): any[] {
   const cr = platform({ monitoring: { grafanaDashboards: { enabled: true } } }, name, namespace);
   return desiredChildren(cr, { configHash: 'x', dashboards: shipped })
-    .objects.filter((o: KubeObject) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')
+    .objects.filter((o: Child) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')
     .map((cm: any) => JSON.parse(Object.values(cm.data)[0] as string));
 }
 

@@ -4,7 +4,7 @@ import { API_VERSION, KIND, LABELS, MANAGED_BY, PART_OF } from '../../../operato
 import { desiredChildren } from '../../../operator/specs/desired.ts';
 import { COMPONENTS } from '../../../operator/specs/labels.ts';
 import { generatedSecrets } from '../../../operator/specs/secrets.ts';
-import type { HuntMasterPlatform, KubeObject } from '../../../operator/specs/types.ts';
+import type { HuntMasterPlatform, Child } from '../../../operator/specs/types.ts';
 import { externalCr, fullCr, fullCtx, fullSpec, minimalCr, platform, seededRandom } from './fixtures.ts';
 import { podSpecs } from './render.ts';
 
@@ -30,7 +30,7 @@ const selectorOf = (o: any): Record<string, string> | undefined =>
 
 describe.each(scenarios)('every object of the %s CR', (_label, cr) => {
   const objects = build(cr);
-  const all: KubeObject[] = [...objects, ...generatedSecrets(cr, seededRandom())];
+  const all: Child[] = [...objects, ...generatedSecrets(cr, seededRandom())];
 
   it('is owned by the CR through a controller reference', () => {
     for (const o of all) {

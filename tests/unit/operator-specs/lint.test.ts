@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { desiredChildren } from '../../../operator/specs/desired.ts';
-import type { KubeObject } from '../../../operator/specs/types.ts';
+import type { Child } from '../../../operator/specs/types.ts';
 import { exemptionsWithoutReason, isExempt, lint } from '../packaging/lint-checks.ts';
 import { externalCr, fullCr, fullCtx, minimalCr, minimalCtx } from './fixtures.ts';
 
@@ -26,7 +26,7 @@ describe.each([
   ['full', fullCr, fullCtx],
   ['external', externalCr, minimalCtx],
 ] as const)('desired state of the %s CR', (_name, cr, ctx) => {
-  const objects = desiredChildren(cr, ctx).objects as KubeObject[];
+  const objects = desiredChildren(cr, ctx).objects as Child[];
 
   it('has no kube-linter finding, and no polaris finding outside the warnings left to the CR, but the annotated exceptions', () => {
     const byId = new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -42,7 +42,7 @@ describe.each([
 });
 
 it('puts every Job pod under a NetworkPolicy that admits nothing', () => {
-  const objects = desiredChildren(fullCr, fullCtx).objects as KubeObject[];
+  const objects = desiredChildren(fullCr, fullCtx).objects as Child[];
   const jobs = lint(objects as never).filter((f) => f.check === 'missingNetworkPolicy');
   expect(jobs).toEqual([]);
   const policies = objects.filter(

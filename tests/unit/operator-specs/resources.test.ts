@@ -2,13 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { desiredChildren } from '../../../operator/specs/desired.ts';
 import { applyDefaults, DEFAULTS, mergeResources } from '../../../operator/specs/defaults.ts';
-import type { KubeObject, PlatformSpec } from '../../../operator/specs/types.ts';
+import type { Child, PlatformSpec } from '../../../operator/specs/types.ts';
 import { minimalCtx, platform } from './fixtures.ts';
 
 const containerResources = (spec: PlatformSpec, kind: string, name: string) => {
-  const obj = desiredChildren(platform(spec), minimalCtx).objects.find(
-    (o: KubeObject) => o.kind === kind && o.metadata.name === name,
-  ) as any;
+  const obj = desiredChildren(platform(spec), minimalCtx).objects.find((o: Child) => o.kind === kind && o.metadata.name === name) as any;
   return obj.spec.template.spec.containers[0].resources;
 };
 

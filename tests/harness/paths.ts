@@ -13,6 +13,7 @@ import {
   LOCAL_PATH_PROVISIONER_VERSION,
   MC_MODULE_VERSION,
   MINIO_RELEASE,
+  PROMETHEUS_BUILD_TAGS,
   PROMETHEUS_MODULE_VERSION,
 } from './versions.ts';
 
@@ -27,10 +28,11 @@ export function cacheRoot(): string {
 
 /**
  * A tool built from this repository's own Go source has no version: its cache key is a hash of its
- * go.mod, go.sum and .go files, so an edit rebuilds it.
+ * go.mod, go.sum and .go files (and `extra`, e.g. build tags), so an edit rebuilds it.
  */
-export function sourceHash(dir: string): string {
+export function sourceHash(dir: string, ...extra: string[]): string {
   const hash = createHash('sha256');
+  for (const e of extra) hash.update(`${e}\0`);
   const root = join(REPO_ROOT, dir);
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /(^|\/)(go\.mod|go\.sum)$|\.go$/.test(f)).sort();
   for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(root, f)));
@@ -43,7 +45,8 @@ export const binDirs = {
   kwok: () => join(cacheRoot(), `kwok-${KWOK_VERSION}`),
   helm: () => join(cacheRoot(), `helm-${HELM_VERSION}-k8s-${KUBERNETES_VERSION}`),
   minio: () => join(cacheRoot(), `minio-${MINIO_RELEASE}`),
-  promtool: () => join(cacheRoot(), `promtool-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool')}`),
+  /** prometheus and promtool, from one `go build` in tools/promtool. */
+  prometheus: () => join(cacheRoot(), `prometheus-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool', PROMETHEUS_BUILD_TAGS)}`),
   kindcheck: () => join(cacheRoot(), `kindcheck-${sourceHash('tools/kindcheck')}`),
   /** kubelet, kube-proxy and kubectl: the node tier's half of Kubernetes, from the same tools/k8s module. */
   kubernetesNode: () => join(cacheRoot(), `kubernetes-node-${KUBERNETES_VERSION}`),
@@ -61,7 +64,8 @@ export const binaries = {
   kwok: () => join(binDirs.kwok(), 'kwok'),
   helm: () => join(binDirs.helm(), 'helm'),
   minio: () => join(binDirs.minio(), 'minio'),
-  promtool: () => join(binDirs.promtool(), 'promtool'),
+  prometheus: () => join(binDirs.prometheus(), 'prometheus'),
+  promtool: () => join(binDirs.prometheus(), 'promtool'),
   /** Validates kind-config.yaml with kind's v1alpha4 types (tools/kindcheck). */
   kindcheck: () => join(binDirs.kindcheck(), 'kindcheck'),
   /** Executes the Tiltfile with Tilt's Starlark interpreter against recording stubs (tools/kindcheck/tiltfile). */

@@ -34,10 +34,11 @@ export async function startPrometheus(
   o: { config: object; ruleFiles: Record<string, object>; discoveredNamespaces: string[] },
 ): Promise<void> {
   const labels = { app: PROMETHEUS_NAME };
+  // kubectl applies a list into one namespace: the Roles of each discovered namespace go on their own.
+  for (const ns of o.discoveredNamespaces) await apply(discoveryRbac(namespace, [ns]), ns);
   await apply(
     [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: PROMETHEUS_NAME } },
-      ...discoveryRbac(namespace, o.discoveredNamespaces),
       {
         apiVersion: 'v1',
         kind: 'ConfigMap',

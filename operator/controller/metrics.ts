@@ -95,6 +95,7 @@ export function createOperatorMetrics(controller: string) {
   for (const result of ['success', 'error', 'requeue', 'requeue_after']) reconcileTotal.inc({ controller, result }, 0);
   reconcileErrors.inc({ controller }, 0);
   adds.inc({ name: controller }, 0);
+  depth.set({ name: controller }, 0); // a key handed straight to an idle worker never sets it
   retries.inc({ name: controller }, 0);
 
   // Read at scrape time from the caches: shows the operator's memory follows its platforms, not the cluster.

@@ -298,6 +298,8 @@ export async function startOperator(o: OperatorOptions) {
         },
       })
     : undefined;
+  // The leader gauge exists from the start: 0 until elected, or 1 for the lone replica without election.
+  metrics.leader.set({ name: o.leaderElection.name }, elector ? 0 : 1);
   if (elector) elector.start();
   else controller.start();
 

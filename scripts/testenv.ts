@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     case 'prepare':
       return prepare();
     case 'images':
-      await ensureBinaries(['minio', 'mc', 'coredns']);
+      await ensureBinaries(['minio', 'mc', 'coredns', 'prometheus']);
       await ensureImages();
       return;
     case 'up':

@@ -90,6 +90,14 @@ export function createOperatorMetrics(controller: string) {
     registers: r,
   });
 
+  // As controller-runtime and client-go do, the counters a dashboard or an alert rates exist from the
+  // start at 0: an operator that never failed shows an error rate of 0, not "no data".
+  for (const result of ['success', 'error', 'requeue', 'requeue_after']) reconcileTotal.inc({ controller, result }, 0);
+  reconcileErrors.inc({ controller }, 0);
+  adds.inc({ name: controller }, 0);
+  depth.set({ name: controller }, 0); // a key handed straight to an idle worker never sets it
+  retries.inc({ name: controller }, 0);
+
   // Read at scrape time from the caches: shows the operator's memory follows its platforms, not the cluster.
   let cacheSizes: () => Record<string, number> = () => ({});
   new Gauge({

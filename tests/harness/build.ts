@@ -1,6 +1,6 @@
 /**
- * Builds the Go-based test components (Kubernetes control plane, kwok, helm, helm-docs, MinIO, promtool,
- * the kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
+ * Builds the Go-based test components (Kubernetes control plane, kwok, helm, helm-docs, MinIO, Prometheus
+ * and promtool, the kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
  * provisioner and mc) once into the cache, and installs the Debian packages that are missing.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +18,9 @@ import {
   MC_MODULE_VERSION,
   MINIO_MODULE_VERSION,
   MINIO_RELEASE,
+  PROMETHEUS_BUILD_TAGS,
   PROMETHEUS_MODULE_VERSION,
+  PROMETHEUS_RELEASE,
 } from './versions.ts';
 import { findPostgresBinDir } from './postgres.ts';
 import { log, run } from './shell.ts';
@@ -94,7 +96,7 @@ export type Component =
   | 'helm'
   | 'helm-docs'
   | 'minio'
-  | 'promtool'
+  | 'prometheus'
   | 'kindcheck'
   | 'kubernetes-node'
   | 'crictl'
@@ -137,11 +139,9 @@ function helmLdflags(): string {
   ].join(' ');
 }
 
-/** Prometheus tags v3.X.Y are Go module versions v0.3XX.Y: promtool --version prints the release. */
-function promtoolLdflags(): string {
-  const m = /^v0\.(\d+)\.(\d+)$/.exec(PROMETHEUS_MODULE_VERSION);
-  const release = m ? `${Math.floor(Number(m[1]) / 100)}.${Number(m[1]) % 100}.${m[2]}` : PROMETHEUS_MODULE_VERSION;
-  return ['-s -w', `-X github.com/prometheus/common/version.Version=${release}`].join(' ');
+/** Prometheus tags v3.X.Y are Go module versions v0.3XX.Y: `--version` prints the release. */
+function prometheusLdflags(): string {
+  return ['-s -w', `-X github.com/prometheus/common/version.Version=${PROMETHEUS_RELEASE}`].join(' ');
 }
 
 /** One `go build` of Kubernetes commands from tools/k8s, which pins every module, with the version stamped in. */
@@ -206,20 +206,33 @@ const goBuilds = (): GoBuild[] => [
     build: goInstall('go install minio', `github.com/minio/minio@${MINIO_MODULE_VERSION}`),
   },
   {
-    id: 'promtool',
-    name: `promtool (prometheus ${PROMETHEUS_MODULE_VERSION})`,
-    dir: binDirs.promtool(),
-    outputs: [binaries.promtool()],
+    id: 'prometheus',
+    name: `prometheus and promtool (prometheus ${PROMETHEUS_MODULE_VERSION}, tags ${PROMETHEUS_BUILD_TAGS})`,
+    dir: binDirs.prometheus(),
+    outputs: [binaries.prometheus(), binaries.promtool()],
     // Prometheus' go.mod has a replace directive, so `go install …@version` refuses it; tools/promtool
-    // requires it like a dependency and repeats the directive.
+    // requires it like a dependency and repeats the directive. One invocation, so both commands share
+    // the compile; the tags leave out every service discovery but Kubernetes' (and the cloud SDKs).
+    // No `builtinassets` tag: the web UI is not embedded (the API and /metrics do not need it).
     async build(tmp) {
       const gomod = readFileSync(join(REPO_ROOT, 'tools/promtool/go.mod'), 'utf8');
       if (!gomod.includes(`github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}`))
         throw new Error(`tools/promtool/go.mod does not require prometheus ${PROMETHEUS_MODULE_VERSION} (versions.ts)`);
       await run(
-        'go build promtool',
+        'go build prometheus promtool',
         'go',
-        ['build', '-trimpath', '-ldflags', promtoolLdflags(), '-o', join(tmp, 'promtool'), 'github.com/prometheus/prometheus/cmd/promtool'],
+        [
+          'build',
+          '-trimpath',
+          '-tags',
+          PROMETHEUS_BUILD_TAGS,
+          '-ldflags',
+          prometheusLdflags(),
+          '-o',
+          tmp + '/',
+          'github.com/prometheus/prometheus/cmd/prometheus',
+          'github.com/prometheus/prometheus/cmd/promtool',
+        ],
         { cwd: join(REPO_ROOT, 'tools/promtool') },
       );
     },

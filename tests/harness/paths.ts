@@ -14,6 +14,7 @@ import {
   LOCAL_PATH_PROVISIONER_VERSION,
   MC_MODULE_VERSION,
   MINIO_RELEASE,
+  PROMETHEUS_BUILD_TAGS,
   PROMETHEUS_MODULE_VERSION,
 } from './versions.ts';
 
@@ -28,10 +29,11 @@ export function cacheRoot(): string {
 
 /**
  * A tool built from this repository's own Go source has no version: its cache key is a hash of its
- * go.mod, go.sum and .go files, so an edit rebuilds it.
+ * go.mod, go.sum and .go files (and `extra`, e.g. build tags), so an edit rebuilds it.
  */
-export function sourceHash(dir: string): string {
+export function sourceHash(dir: string, ...extra: string[]): string {
   const hash = createHash('sha256');
+  for (const e of extra) hash.update(`${e}\0`);
   const root = join(REPO_ROOT, dir);
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /(^|\/)(go\.mod|go\.sum)$|\.go$/.test(f)).sort();
   for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(root, f)));
@@ -45,7 +47,8 @@ export const binDirs = {
   helm: () => join(cacheRoot(), `helm-${HELM_VERSION}-k8s-${KUBERNETES_VERSION}`),
   helmDocs: () => join(cacheRoot(), `helm-docs-${HELM_DOCS_VERSION}`),
   minio: () => join(cacheRoot(), `minio-${MINIO_RELEASE}`),
-  promtool: () => join(cacheRoot(), `promtool-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool')}`),
+  /** prometheus and promtool, from one `go build` in tools/promtool. */
+  prometheus: () => join(cacheRoot(), `prometheus-${PROMETHEUS_MODULE_VERSION}-${sourceHash('tools/promtool', PROMETHEUS_BUILD_TAGS)}`),
   kindcheck: () => join(cacheRoot(), `kindcheck-${sourceHash('tools/kindcheck')}`),
   /** kubelet, kube-proxy and kubectl: the node tier's half of Kubernetes, from the same tools/k8s module. */
   kubernetesNode: () => join(cacheRoot(), `kubernetes-node-${KUBERNETES_VERSION}`),
@@ -65,7 +68,8 @@ export const binaries = {
   /** Generates charts/huntmaster/README.md from values.yaml (scripts/chart-docs.ts). */
   helmDocs: () => join(binDirs.helmDocs(), 'helm-docs'),
   minio: () => join(binDirs.minio(), 'minio'),
-  promtool: () => join(binDirs.promtool(), 'promtool'),
+  prometheus: () => join(binDirs.prometheus(), 'prometheus'),
+  promtool: () => join(binDirs.prometheus(), 'promtool'),
   /** Validates kind-config.yaml with kind's v1alpha4 types (tools/kindcheck). */
   kindcheck: () => join(binDirs.kindcheck(), 'kindcheck'),
   /** Executes the Tiltfile with Tilt's Starlark interpreter against recording stubs (tools/kindcheck/tiltfile). */

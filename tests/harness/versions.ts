@@ -9,10 +9,23 @@ export const HELM_VERSION = 'v3.22.0';
 /** MinIO's last community release tag, and the pseudo-version the Go proxy resolves it to. */
 export const MINIO_RELEASE = 'RELEASE.2025-09-07T16-13-09Z';
 export const MINIO_MODULE_VERSION = 'v0.0.0-20250907161309-07c3a429bfed';
-/** promtool comes from Prometheus' Go module: v0.315.0 is Prometheus 3.15.0 (tools/promtool pins its dependencies). */
+/** Prometheus and promtool come from Prometheus' Go module: v0.315.0 is Prometheus 3.15.0 (tools/promtool pins its dependencies). */
 export const PROMETHEUS_MODULE_VERSION = 'v0.315.0';
 /** helm-docs writes the chart's README from the `# --` comments of values.yaml (the newest the Go module proxy serves). */
 export const HELM_DOCS_VERSION = 'v1.14.2';
+/** The release a module version v0.3XX.Y stands for (3.XX.Y): the stand-in image's tag and `--version`. */
+export const PROMETHEUS_RELEASE = prometheusRelease(PROMETHEUS_MODULE_VERSION);
+/**
+ * Service discovery compiled in: Kubernetes only (Prometheus' plugins/*.go honour these tags), so the
+ * AWS, Azure, GCE, ... SDKs are not compiled. A change of tags rebuilds (it keys the cache dir).
+ */
+export const PROMETHEUS_BUILD_TAGS = 'remove_all_sd,enable_kubernetes_sd';
+
+function prometheusRelease(moduleVersion: string): string {
+  const m = /^v0\.(\d+)\.(\d+)$/.exec(moduleVersion);
+  if (!m) throw new Error(`not a Prometheus module version: ${moduleVersion}`);
+  return `${Math.floor(Number(m[1]) / 100)}.${Number(m[1]) % 100}.${m[2]}`;
+}
 
 // The node tier (tests/harness/node): a real kubelet, its tools and the images it runs.
 /** crictl removes the CRI sandboxes at teardown (each removal runs the CNI DEL). */

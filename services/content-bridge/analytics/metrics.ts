@@ -76,23 +76,23 @@ export function createAnalyticsMetrics() {
           },
         }),
       ];
-      if (forwarder) {
-        const f = forwarder.stats;
-        metrics.push(
-          new Counter({
-            name: 'hma_analytics_forwarded_events_total',
-            help: 'Learning events delivered to the analytics module (2xx)',
-            registers: [],
-            collect: readFrom(() => [[{}, f.eventsSent]]),
-          }),
-          new Counter({
-            name: 'hma_analytics_forward_failures_total',
-            help: 'Failed deliveries to the analytics module (each is retried)',
-            registers: [],
-            collect: readFrom(() => [[{}, f.failures]]),
-          }),
-        );
-      }
+      // Exported without a forwarder too (0: nothing is delivered), so the dashboard's panel and the
+      // alert see a series on every platform rather than no data.
+      const f = forwarder?.stats;
+      metrics.push(
+        new Counter({
+          name: 'hma_analytics_forwarded_events_total',
+          help: 'Learning events delivered to the analytics module (2xx); 0 when no module is configured',
+          registers: [],
+          collect: readFrom(() => [[{}, f?.eventsSent ?? 0]]),
+        }),
+        new Counter({
+          name: 'hma_analytics_forward_failures_total',
+          help: 'Failed deliveries to the analytics module (each is retried); 0 when no module is configured',
+          registers: [],
+          collect: readFrom(() => [[{}, f?.failures ?? 0]]),
+        }),
+      );
       for (const metric of metrics) registry.registerMetric(metric);
     },
   };

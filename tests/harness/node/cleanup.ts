@@ -40,6 +40,14 @@ const OUTSIDE_PATHS = ['/run/containerd', '/run/runc', '/var/lib/cni', '/var/lib
 
 const baselineFile = () => join(runDir(), 'node-baseline.json');
 const tempPrefix = () => join(tmpdir(), 'hma-node-');
+/**
+ * The node's temp dirs are makeTempDir('node'), hma-node-XXXXXX: only those, not every name with the
+ * prefix. The team's lock file /tmp/hma-node-tier.lock shares it, and taking it for the node's would
+ * kill the `flock` that holds it (releasing the lock mid-run) and delete the file (a second holder).
+ */
+const NODE_TEMP_NAME = /^hma-node-[A-Za-z0-9]{6}$/;
+const underNodeTemp = (text: string) =>
+  new RegExp(`${tempPrefix().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[A-Za-z0-9]{6}(/|\\s|$)`).test(text);
 
 function readSysctl(key: string): string {
   const file = join('/proc/sys', key);
@@ -111,7 +119,7 @@ export function nodeProcesses(baseline?: HostBaseline): number[] {
   // Pod processes: only when the machine had no kubepods cgroup of its own before (a real kubelet's).
   const podsAreOurs = baseline !== undefined && !baseline.kubepods;
   return pidsWhere(
-    (pid, cmdline) => cmdline.includes(tempPrefix()) || (nodeNs !== null && netnsInode(pid) === nodeNs) || (podsAreOurs && inKubepods(pid)),
+    (pid, cmdline) => underNodeTemp(cmdline) || (nodeNs !== null && netnsInode(pid) === nodeNs) || (podsAreOurs && inKubepods(pid)),
   );
 }
 
@@ -127,7 +135,7 @@ function mountsBelow(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(tempPrefix()) || m.startsWith('/run/netns/cni-') || m === netnsPath());
+    .filter((m) => underNodeTemp(m) || m.startsWith('/run/netns/cni-') || m === netnsPath());
 }
 
 function kubepodsCgroups(): string[] {
@@ -143,7 +151,7 @@ function namedNetns(): string[] {
 
 function tempDirs(): string[] {
   return readdirSync(tmpdir())
-    .filter((f) => f.startsWith('hma-node-'))
+    .filter((f) => NODE_TEMP_NAME.test(f))
     .map((f) => join(tmpdir(), f));
 }
 

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { binaries, cacheRoot, REPO_ROOT } from '../paths.ts';
-import { COREDNS_VERSION, NODE_BINARY_VERSION, NPM_VERSION } from '../versions.ts';
+import { COREDNS_VERSION, NODE_BINARY_VERSION, NPM_VERSION, PROMETHEUS_MODULE_VERSION, PROMETHEUS_RELEASE } from '../versions.ts';
 import { buildahEnv, containersConfig } from './containers-config.ts';
 import { debianSources, mmdebstrap } from './rootfs.ts';
 import { log, run, runOutput } from '../shell.ts';
@@ -50,6 +50,8 @@ export const IMAGE_REFS = {
   minio: 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z',
   mc: 'quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z',
   coredns: `localhost/hma-testenv/coredns:${COREDNS_VERSION.slice(1)}`,
+  /** Not a default of the product: the node tier's monitoring (tests/node/observe.test.ts). */
+  prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_RELEASE}`,
   contentBridge: () => `ghcr.io/huntmaster-academy/content-bridge:${platformVersion()}`,
   mlServer: () => `ghcr.io/huntmaster-academy/ml-server:${platformVersion()}`,
   operator: () => `ghcr.io/huntmaster-academy/operator:${platformVersion()}`,
@@ -249,6 +251,13 @@ async function pauseBinary(): Promise<string> {
   return out;
 }
 
+/** A file of Prometheus' Go module (the version tools/promtool requires), e.g. its example configuration. */
+async function prometheusModuleFile(path: string): Promise<string> {
+  const mod = `github.com/prometheus/prometheus@${PROMETHEUS_MODULE_VERSION}`;
+  const info = (await runOutput('go', ['mod', 'download', '-json', mod], { cwd: join(REPO_ROOT, 'tools/promtool') })).trim();
+  return join(JSON.parse(info).Dir as string, path);
+}
+
 /** Files of our own images' build context, as .dockerignore leaves them: they key the cache. */
 function ourContextInputs(): string[] {
   return ['package.json', 'package-lock.json', 'services', 'operator', 'charts/huntmaster/dashboards', '.dockerignore'].map((p) =>
@@ -345,6 +354,11 @@ async function imageBuilds(): Promise<ImageBuild[]> {
     ours('operator', IMAGE_REFS.operator()),
     standIn('mc', IMAGE_REFS.mc, { mc: binaries.mc() }),
     standIn('coredns', IMAGE_REFS.coredns, { coredns: binaries.coredns() }),
+    standIn('prometheus', IMAGE_REFS.prometheus, {
+      prometheus: binaries.prometheus(),
+      promtool: binaries.promtool(),
+      'prometheus.yml': await prometheusModuleFile('documentation/examples/prometheus.yml'),
+    }),
   ];
 }
 

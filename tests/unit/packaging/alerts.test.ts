@@ -18,7 +18,7 @@ let promtool: string;
 let groups: Array<{ name: string; rules: Array<Record<string, unknown>> }>;
 
 beforeAll(async () => {
-  await ensureBinaries(['promtool']);
+  await ensureBinaries(['prometheus']);
   promtool = binaries.promtool();
   const rule = one(
     renderChart(await helm(), {

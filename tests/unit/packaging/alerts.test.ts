@@ -64,6 +64,22 @@ describe('promtool', () => {
     expect(run(promtool, ['test', 'rules', join(dir, 'alerts.promtool.yaml')]).status).not.toBe(0);
   });
 
+  it("lets prometheusRule.alertFor replace one alert's pending time and keeps the others'", async () => {
+    const rule = one(
+      renderChart(await helm(), {
+        release: 'huntmaster',
+        namespace: 'huntmaster-system',
+        valuesFiles: [join(CHART, 'ci/monitoring-values.yaml')],
+        set: ['prometheusRule.alertFor.HuntMasterDependencyDown=30s'],
+      }),
+      'PrometheusRule',
+    );
+    const pending = (g: typeof groups) => Object.fromEntries(g.flatMap((x) => x.rules).map((r) => [r.alert, r.for]));
+    const defaults = pending(groups);
+    expect(defaults.HuntMasterDependencyDown).toBe('5m');
+    expect(pending(rule.spec.groups)).toEqual({ ...defaults, HuntMasterDependencyDown: '30s' });
+  });
+
   it('rejects a rule that does not parse', () => {
     const dir = rulesDir({ groups: [{ name: 'broken', rules: [{ alert: 'Broken', expr: 'sum(rate(up[5m]) by (job' }] }] });
     expect(run(promtool, ['check', 'rules', join(dir, 'rules.yaml')]).status).not.toBe(0);

@@ -309,7 +309,7 @@ export function createReconciler(d: ReconcilerDeps) {
 
     const names = platformNames(cr);
     const spec = applyDefaults(cr.spec);
-    const migrationName = names.migrationJob(spec.version);
+    const migrationName = names.migrationJob(spec.version, spec.images.contentBridge);
     const migration = desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === migrationName);
     const liveMigration = migration ? await live('Job', namespace, migration.metadata.name, 'batch/v1') : undefined;
     const migrated = !migration || observeJob(liveMigration as never)?.succeeded === true;

@@ -304,7 +304,7 @@ export function computeStatus(cr: HuntMasterPlatform, observed: ObservedState, o
   }
 
   // Migrations.
-  const migrationName = names.migrationJob(spec.version);
+  const migrationName = names.migrationJob(spec.version, spec.images.contentBridge);
   const mj = observed.migrationJob;
   const previouslyMigrated = cr.status?.versions?.migrated;
   const migrated = mj?.succeeded ? spec.version : previouslyMigrated;

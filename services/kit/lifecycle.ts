@@ -4,7 +4,7 @@
  */
 import { exitOnConfigError } from './config.ts';
 import type { Deps } from './deps/index.ts';
-import { loadMigrations, migrate } from './deps/migrations.ts';
+import { describeUnknownMigrations, loadMigrations, migrate } from './deps/migrations.ts';
 import type { ServiceApp } from './http/app.ts';
 import { listen } from './http/server.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -75,7 +75,9 @@ async function runService<C extends MainConfig, R extends { deps: Deps }, S exte
   const config = orExitOnConfigError(() => spec.loadConfig());
   const logger = createLogger({ service: spec.name, level: config.LOG_LEVEL, bufferBytes: config.LOG_BUFFER_BYTES });
   const resources = orExitOnConfigError(() => spec.connect(config));
-  const applied = await migrate(resources.deps.db, spec.name, loadMigrations(spec.migrationsDir));
+  const applied = await migrate(resources.deps.db, spec.name, loadMigrations(spec.migrationsDir), {
+    onUnknown: (unknown) => logger.warn({ unknown: unknown.map((m) => m.version) }, describeUnknownMigrations(unknown)),
+  });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   await spec.ready?.(resources, logger);
   const service = orExitOnConfigError(() => spec.build(config, resources, logger));

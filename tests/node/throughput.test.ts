@@ -6,9 +6,9 @@
  * - Outside: the Content Bridge from this checkout (the code the image was built from) as a process on
  *   the node, not in a container, with the pod's own environment; the same sender as a process beside it,
  *   over loopback.
- * Both use the same in-cluster PostgreSQL, Redis and MinIO (the process reaches them at their Service
- * addresses), so the difference is the container, the pod network and the Service hop, not the data
- * services. The sender keeps 16 requests of 10 events in flight. Time is recorded, never asserted;
+ * Both use the same in-cluster PostgreSQL, Redis and MinIO (the process reaches them at their pods'
+ * addresses: the node has no route to the Service range), so the difference is the container, the
+ * pod network and the Service hop in front of the Content Bridge, not the data services. The sender keeps 16 requests of 10 events in flight. Time is recorded, never asserted;
  * what is asserted is that neither path fails a request or loses an acknowledged event.
  */
 import { readFileSync } from 'node:fs';
@@ -30,14 +30,20 @@ const ROUNDS = 3;
 const SECONDS = 10;
 const LOAD = { RATE: '400', BATCH_SIZE: '10', MAX_IN_FLIGHT: '16' };
 
-/** The Content Bridge pod's environment, with each `<service>.<ns>.svc` host replaced by that Service's address. */
+/**
+ * The Content Bridge pod's environment, with each `<service>.<ns>.svc` host replaced by the address of
+ * that Service's pod: the node has routes to the pods, not to the Service range (kube-proxy's rules
+ * serve pods, and the node's own network namespace has no route for it).
+ */
 async function bridgeEnvOutsideTheCluster(): Promise<Record<string, string>> {
   const [pod] = (await kubectlJson(['-n', ns, 'get', 'pods', '-l', 'app.kubernetes.io/name=content-bridge'])).items as any[];
   const lines = (await execIn(ns, pod.metadata.name, ['env'])).trim().split('\n');
-  const services = (await kubectlJson(['-n', ns, 'get', 'services'])).items as any[];
-  const address = new Map(
-    services.filter((s) => s.spec.clusterIP !== 'None').map((s) => [s.metadata.name as string, s.spec.clusterIP as string]),
-  );
+  const slices = (await kubectlJson(['-n', ns, 'get', 'endpointslices'])).items as any[];
+  const address = new Map<string, string>();
+  for (const slice of slices) {
+    const ready = (slice.endpoints ?? []).find((e: any) => e.conditions?.ready);
+    if (ready) address.set(slice.metadata.labels['kubernetes.io/service-name'], ready.addresses[0]);
+  }
   const env: Record<string, string> = {};
   for (const line of lines) {
     const eq = line.indexOf('=');
@@ -45,7 +51,7 @@ async function bridgeEnvOutsideTheCluster(): Promise<Record<string, string>> {
     if (/^(KUBERNETES_|HOSTNAME$|HOME$|PATH$|HM_|NODE_VERSION$|YARN_VERSION$)/.test(key)) continue;
     env[key] = value.replace(new RegExp(`\\b([a-z0-9-]+)\\.${ns}\\.svc(?:\\.cluster\\.local)?\\b`, 'g'), (whole, name: string) => {
       const ip = address.get(name);
-      if (!ip) throw new Error(`${key} names ${whole}, which has no Service address`);
+      if (!ip) throw new Error(`${key} names ${whole}, which has no ready endpoint`);
       return ip;
     });
   }

@@ -19,7 +19,7 @@ import { REPO_ROOT } from '../harness/paths.ts';
 import { spawnManaged, waitUntil, type ManagedProcess } from '../harness/process.ts';
 import { makeTempDir } from '../harness/tempdir.ts';
 import { acknowledgedIds, eventsFlowingAround, missingFromPostgres, type SenderResult } from './support/events.ts';
-import { recordFigure } from './support/figures.ts';
+import { recordRate } from './support/figures.ts';
 import { execIn, kubectl, kubectlJson } from './support/node.ts';
 import { adminToken, createPlatform, ensureOperatorInstalled, startClient } from './support/platform.ts';
 
@@ -138,17 +138,10 @@ describe('event throughput: through a Service from a pod, and against the proces
       rates.process.push(outside.eventsPerSecond);
     }
     const [pod, outside] = [median(rates.pod), median(rates.process)];
-    // recordFigure takes milliseconds; the rates go in its extra fields.
-    recordFigure('event throughput, pod → Service → Content Bridge pod (events/s in extra)', 0, {
-      eventsPerSecond: rates.pod,
-      median: pod,
-    });
-    recordFigure('event throughput, process → Content Bridge process outside the cluster (events/s in extra)', 0, {
-      eventsPerSecond: rates.process,
-      median: outside,
+    recordRate('events through a Service from a pod (pod → Service → Content Bridge pod)', pod, rates.pod);
+    recordRate('events against the Content Bridge as a process outside the cluster', outside, rates.process, {
       ratio: Number((pod / outside).toFixed(2)),
     });
-    console.log(`[figure] events/s median: pod→Service ${pod}, process ${outside} (ratio ${(pod / outside).toFixed(2)})`);
     expect(await missingFromPostgres(ns, platform, acknowledged)).toBe(0);
   });
 });

@@ -11,3 +11,10 @@ export function recordFigure(name: string, ms: number, extra: Record<string, unk
   console.log(`[figure] ${name}: ${(ms / 1000).toFixed(1)} s (load ${load})`);
   appendFileSync(FIGURES_FILE, JSON.stringify({ name, ms, at: new Date().toISOString(), load, ...extra }) + '\n');
 }
+
+/** A rate (events/s) rather than a duration: `perSecond` is the median of `runs`. */
+export function recordRate(name: string, perSecond: number, runs: number[], extra: Record<string, unknown> = {}): void {
+  const load = Number(loadavg()[0]!.toFixed(1));
+  console.log(`[figure] ${name}: ${perSecond.toFixed(0)}/s, median of ${runs.map((r) => r.toFixed(0)).join(', ')} (load ${load})`);
+  appendFileSync(FIGURES_FILE, JSON.stringify({ name, perSecond, runs, at: new Date().toISOString(), load, ...extra }) + '\n');
+}

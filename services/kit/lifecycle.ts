@@ -34,6 +34,9 @@ export async function stopBackground(owner: BackgroundOwner): Promise<void> {
   }
 }
 
+/** How long a stopping API answers with `Connection: close` before it closes its connections. */
+export const SHUTDOWN_DRAIN_MS = 3_000;
+
 /** The settings every API's main reads. */
 export interface MainConfig {
   PORT: number;
@@ -89,6 +92,8 @@ async function runService<C extends MainConfig, R extends { deps: Deps }, S exte
     port: config.PORT,
     host: config.HOST,
     graceMs: config.SHUTDOWN_GRACE_MS,
+    // Clients that keep connections alive get `Connection: close` for a while before the server closes.
+    drainMs: Math.min(SHUTDOWN_DRAIN_MS, config.SHUTDOWN_GRACE_MS / 2),
     closers: [() => stopBackground(service.context), ...spec.closers(resources)],
     exitProcess: true,
   });

@@ -129,7 +129,8 @@ export function createReconciler(d: ReconcilerDeps) {
     if (!desired) return; // retrying cannot help until the spec changes
 
     const names = platformNames(cr);
-    const migrationName = names.migrationJob(applyDefaults(cr.spec).version);
+    const spec = applyDefaults(cr.spec);
+    const migrationName = names.migrationJob(spec.version, spec.images.contentBridge);
     const migrationJob = desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === migrationName);
     const liveMigration: JobObject | undefined = migrationJob && (await p.live('Job', namespace, migrationName, 'batch/v1'));
     const applied = await applyAndPrune(p, cr, desired, { job: migrationJob, live: liveMigration }, secrets);

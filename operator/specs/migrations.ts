@@ -1,5 +1,6 @@
 /**
- * Database migrations: one Job per platform version, `<cr>-migrate-<version>`, running the Content
+ * Database migrations: one Job per platform version, `<cr>-migrate-<version>` (with a hash of
+ * `spec.images.contentBridge` when that is set, so a new image migrates first), running the Content
  * Bridge image. No ttlSecondsAfterFinished: the reconciler reads the finished Job to set
  * MigrationsComplete, and prunes the Jobs of older versions itself. A Job's template is immutable,
  * so the reconciler never patches it: it creates the Job once PostgreSQL is ready, replaces it while
@@ -32,7 +33,7 @@ export function migrationJob(input: BuildInput): Child<V1Job> | undefined {
   return createOnlyJob({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: childMeta(cr, names.migrationJob(spec.version), 'migrations', {
+    metadata: childMeta(cr, names.migrationJob(spec.version, spec.images.contentBridge), 'migrations', {
       version: spec.version,
       annotations: LINT_EXEMPTIONS.keptJob,
     }),

@@ -65,8 +65,12 @@ export interface PlatformNames {
     serviceTokens: string;
     admin: string;
   };
-  /** `<cr>-migrate-<version>`: one Job per platform version. */
-  migrationJob(version: string): string;
+  /**
+   * `<cr>-migrate-<version>`: one Job per platform version; with `spec.images.contentBridge` set,
+   * `<cr>-migrate-<version>-<hash of that image>`, so a new image runs its migrations before the
+   * APIs roll even when the version stays.
+   */
+  migrationJob(version: string, contentBridgeImage?: string): string;
   /** `<cr>-minio-bucket-<hash of bucket>`: one Job per bucket name. */
   bucketJob(bucket: string): string;
   /** `<cr>-dashboard-<key>`: one ConfigMap per Grafana dashboard. */
@@ -106,7 +110,8 @@ export function platformNames(cr: Pick<HuntMasterPlatform, 'metadata'>): Platfor
       serviceTokens: childName(n, 'service-tokens'),
       admin: childName(n, 'admin'),
     },
-    migrationJob: (version) => childName(n, `migrate-${versionSlug(version)}`),
+    migrationJob: (version, image) =>
+      childName(n, `migrate-${versionSlug(version)}${image === undefined ? '' : `-${shortHash(image, 6)}`}`),
     bucketJob: (bucket) => childName(n, `minio-bucket-${shortHash(bucket, 6)}`),
     dashboard: (key) =>
       childName(

@@ -300,7 +300,7 @@ function migratedVersion(cr: HuntMasterPlatform, input: BuildInput, observed: Ob
 
 function migrationsCondition(cr: HuntMasterPlatform, input: BuildInput, observed: ObservedState, postgres: WithComponent): Evaluated {
   const { spec, names } = input;
-  const migrationName = names.migrationJob(spec.version);
+  const migrationName = names.migrationJob(spec.version, spec.images.contentBridge);
   const mj = observed.migrationJob;
   const prev = cr.status?.conditions?.find((c) => c.type === CONDITIONS.migrationsComplete);
   if (spec.suspend) {

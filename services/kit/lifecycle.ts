@@ -4,7 +4,7 @@
  */
 import { exitOnConfigError } from './config.ts';
 import type { Deps } from './deps/index.ts';
-import { loadMigrations, migrate } from './deps/migrations.ts';
+import { describeUnknownMigrations, loadMigrations, migrate } from './deps/migrations.ts';
 import type { ServiceApp } from './http/app.ts';
 import { listen } from './http/server.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -33,6 +33,9 @@ export async function stopBackground(owner: BackgroundOwner): Promise<void> {
     await task.stop().catch((err) => owner.logger.warn({ err, task: task.name }, 'background task failed to stop'));
   }
 }
+
+/** How long a stopping API answers with `Connection: close` before it closes its connections. */
+export const SHUTDOWN_DRAIN_MS = 3_000;
 
 /** The settings every API's main reads. */
 export interface MainConfig {
@@ -75,7 +78,9 @@ async function runService<C extends MainConfig, R extends { deps: Deps }, S exte
   const config = orExitOnConfigError(() => spec.loadConfig());
   const logger = createLogger({ service: spec.name, level: config.LOG_LEVEL, bufferBytes: config.LOG_BUFFER_BYTES });
   const resources = orExitOnConfigError(() => spec.connect(config));
-  const applied = await migrate(resources.deps.db, spec.name, loadMigrations(spec.migrationsDir));
+  const applied = await migrate(resources.deps.db, spec.name, loadMigrations(spec.migrationsDir), {
+    onUnknown: (unknown) => logger.warn({ unknown: unknown.map((m) => m.version) }, describeUnknownMigrations(unknown)),
+  });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   await spec.ready?.(resources, logger);
   const service = orExitOnConfigError(() => spec.build(config, resources, logger));
@@ -87,6 +92,8 @@ async function runService<C extends MainConfig, R extends { deps: Deps }, S exte
     port: config.PORT,
     host: config.HOST,
     graceMs: config.SHUTDOWN_GRACE_MS,
+    // Clients that keep connections alive get `Connection: close` for a while before the server closes.
+    drainMs: Math.min(SHUTDOWN_DRAIN_MS, config.SHUTDOWN_GRACE_MS / 2),
     closers: [() => stopBackground(service.context), ...spec.closers(resources)],
     exitProcess: true,
   });

@@ -8,13 +8,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitUntil } from '../harness/process.ts';
 import { recordFigure } from './support/figures.ts';
-import { execIn, kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
+import { acknowledgedIds, eventsFlowingAround, missingFromPostgres } from './support/events.ts';
+import { kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
 import {
   adminToken,
   createPlatform,
   ensureOperatorInstalled,
   OPERATOR_NAMESPACE,
-  startScriptPod,
   startClient,
   waitPlatformReady,
 } from './support/platform.ts';
@@ -23,40 +23,9 @@ const ns = 'survive';
 const platform = 'hm';
 const bridge = `http://${platform}-content-bridge.${ns}.svc:8090`;
 
-/**
- * The event sender's report (tests/node/support/event-sender.mjs). Acknowledged ids come as ranges of
- * their sequence numbers: a list of ids would pass the 16 KiB a container log line may hold.
- */
-interface SenderResult {
-  id_prefix: string;
-  acknowledged: { format: 'ranges'; ranges: Array<[number, number]> };
-  sent: number;
-  ok: number;
-  failed: number;
-  failuresByReason: Record<string, number>;
-  maxGapMs: number;
-}
-
-/** Runs the event sender in a pod of its own around `fault`; resolves with what it saw. */
-async function withEventsFlowing(token: string, fault: () => Promise<void>): Promise<SenderResult> {
-  const sender = await startScriptPod(ns, 'event-sender', 'event-sender.mjs', {
-    CONTENT_BRIDGE_URL: bridge,
-    ACCESS_TOKEN: token,
-    RATE: '20',
-    ACK_FORMAT: 'ranges',
-  });
-  await new Promise((r) => setTimeout(r, 3_000)); // events flow before the fault
-  let faultError: unknown;
-  try {
-    await fault();
-    await new Promise((r) => setTimeout(r, 3_000)); // and after it
-  } catch (err) {
-    faultError = err;
-  }
-  const result = (await sender.stop()) as SenderResult;
-  if (faultError) throw faultError;
-  return result;
-}
+/** The event sender in a pod of its own around `fault`. */
+const withEventsFlowing = (token: string, fault: () => Promise<void>) =>
+  eventsFlowingAround(ns, { CONTENT_BRIDGE_URL: bridge, ACCESS_TOKEN: token, RATE: '20' }, fault);
 
 /** Every child's resourceVersion: a rewrite of any of them changes it. */
 async function childVersions(): Promise<Record<string, string>> {
@@ -176,13 +145,7 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
   it('has every acknowledged event in PostgreSQL', async () => {
     expect(acknowledged.size).toBeGreaterThan(200);
     const ids = [...acknowledged];
-    const found = await execIn(
-      ns,
-      `${platform}-postgres-0`,
-      ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'huntmaster', '-tA', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
-      { input: `SELECT count(*) FROM content.learning_events WHERE event_id = ANY(string_to_array('${ids.join(',')}', ','));\n` },
-    );
-    const missing = ids.length - Number(found.trim());
+    const missing = await missingFromPostgres(ns, platform, ids);
     recordFigure('acknowledged events missing after the faults', 0, { acknowledged: ids.length, missing });
     expect(missing).toBe(0);
   });
@@ -191,10 +154,4 @@ describe('the platform survives faults with nothing acknowledged lost', () => {
 async function apiRestarts(): Promise<number[]> {
   const pods = (await kubectlJson(['-n', ns, 'get', 'pods', '-l', 'app.kubernetes.io/component=api'])).items as any[];
   return pods.map((p) => p.status.containerStatuses?.[0]?.restartCount ?? 0).sort();
-}
-
-function acknowledgedIds(result: SenderResult): string[] {
-  return result.acknowledged.ranges.flatMap(([first, last]) =>
-    Array.from({ length: last - first + 1 }, (_, i) => `${result.id_prefix}${first + i}`),
-  );
 }

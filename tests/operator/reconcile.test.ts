@@ -472,6 +472,45 @@ describe('migrations', () => {
       status: 'False',
     });
   }, 90_000);
+
+  it('a new spec.images.contentBridge at the same version runs its migrations before the APIs take it', async () => {
+    const created = await client.create(
+      platform(ns, 'pinned', { version: '1.0.0', images: { contentBridge: 'registry.example/cb:1.0.0' } }),
+    );
+    const uid = created.metadata.uid!;
+    await readyPostgres('pinned');
+    const migrationJobs = async () => (await owned('Job', uid)).filter((j) => j.metadata.name.startsWith('pinned-migrate-'));
+    await waitUntil('first migration Job', async () => (await migrationJobs()).length === 1, { timeoutMs: 30_000 });
+    const first = (await migrationJobs())[0]!.metadata.name;
+    await completeJob(first);
+    const image = async () =>
+      (
+        await client.get<KubeObject & { spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(
+          RESOURCES.Deployment,
+          ns,
+          'pinned-content-bridge',
+        )
+      ).spec.template.spec.containers[0]!.image;
+    await waitUntil('the Content Bridge on the pinned image', async () => (await image().catch(() => '')) === 'registry.example/cb:1.0.0', {
+      timeoutMs: 30_000,
+    });
+
+    await client.mergePatch(RESOURCES.HuntMasterPlatform, ns, 'pinned', {
+      spec: { images: { contentBridge: 'registry.example/cb:1.0.1' } },
+    });
+    await waitUntil("the new image's migration Job", async () => (await migrationJobs()).some((j) => j.metadata.name !== first), {
+      timeoutMs: 30_000,
+    });
+    const second = (await migrationJobs()).find((j) => j.metadata.name !== first) as any;
+    expect(second.spec.template.spec.containers[0].image).toBe('registry.example/cb:1.0.1');
+    // Until it succeeds, the Deployment keeps the image whose migrations ran.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await image()).toBe('registry.example/cb:1.0.0');
+    await completeJob(second.metadata.name);
+    await waitUntil('the Content Bridge rolls to the new image', async () => (await image()) === 'registry.example/cb:1.0.1', {
+      timeoutMs: 30_000,
+    });
+  }, 90_000);
 });
 
 describe('create-only Jobs', () => {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { commonEnv, exitOnConfigError, parseEnv } from '../config.ts';
 import { createPgDatabase } from './database.ts';
-import { loadMigrations, migrate } from './migrations.ts';
+import { describeUnknownMigrations, loadMigrations, migrate } from './migrations.ts';
 import { DatabaseUnreachableError, waitForDatabase } from './wait-for-database.ts';
 
 export const EXIT_DATABASE_UNREACHABLE = 69;
@@ -25,7 +25,9 @@ export async function runMigrationsCli(service: string, migrationsDir: string): 
   const db = createPgDatabase(config.DATABASE_URL, { poolSize: 2 });
   try {
     await waitForDatabase(() => db.ping(5000), { timeoutMs: config.MIGRATE_WAIT_SECONDS * 1000, log: (line) => console.log(line) });
-    const applied = await migrate(db, service, loadMigrations(migrationsDir));
+    const applied = await migrate(db, service, loadMigrations(migrationsDir), {
+      onUnknown: (unknown) => console.log(describeUnknownMigrations(unknown)),
+    });
     console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');
   } catch (err) {
     if (err instanceof DatabaseUnreachableError) {

@@ -39,7 +39,21 @@ function lockKey(service: string): number {
   return createHash('sha256').update(`migrations:${service}`).digest().readUInt32BE(0) >>> 1;
 }
 
-export async function migrate(db: Database, service: string, migrations: Migration[]): Promise<number[]> {
+/** Applied migrations this code does not have: a newer release ran them (see docs/operations-upgrade.md). */
+export interface UnknownMigration {
+  version: number;
+  name: string;
+}
+
+export interface MigrateOptions {
+  /**
+   * Called when the database holds migrations newer code applied, as after a downgrade. They are
+   * never reverted: the previous release already ran against that schema during the upgrade's rollout.
+   */
+  onUnknown?(unknown: UnknownMigration[]): void;
+}
+
+export async function migrate(db: Database, service: string, migrations: Migration[], opts: MigrateOptions = {}): Promise<number[]> {
   return db.withAdvisoryLock(lockKey(service), async (session) => {
     await session.query(`CREATE TABLE IF NOT EXISTS public.schema_migrations (
       service text NOT NULL,
@@ -49,11 +63,14 @@ export async function migrate(db: Database, service: string, migrations: Migrati
       applied_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (service, version)
     )`);
-    const { rows } = await session.query<{ version: number; checksum: string }>(
-      'SELECT version, checksum FROM public.schema_migrations WHERE service = $1',
+    const { rows } = await session.query<{ version: number; name: string; checksum: string }>(
+      'SELECT version, name, checksum FROM public.schema_migrations WHERE service = $1 ORDER BY version',
       [service],
     );
     const applied = new Map(rows.map((r) => [r.version, r.checksum]));
+    const known = new Set(migrations.map((m) => m.version));
+    const unknown = rows.filter((r) => !known.has(r.version)).map(({ version, name }) => ({ version, name }));
+    if (unknown.length) opts.onUnknown?.(unknown);
     const ran: number[] = [];
     for (const m of migrations) {
       const checksum = applied.get(m.version);
@@ -79,4 +96,10 @@ export async function migrate(db: Database, service: string, migrations: Migrati
     }
     return ran;
   });
+}
+
+/** The one line a migration run prints about migrations it does not know (tests and docs quote it). */
+export function describeUnknownMigrations(unknown: UnknownMigration[]): string {
+  const list = unknown.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
+  return `the database is ahead of this release: ${list} applied by a newer release; kept as they are (migrations are never reverted)`;
 }

@@ -1,6 +1,9 @@
 /**
- * Listens and shuts down gracefully: on SIGTERM readiness turns 503, the server stops accepting,
- * in-flight requests finish (up to a grace period), then the pools close and the process exits 0.
+ * Listens and shuts down gracefully: on SIGTERM readiness turns 503; for a drain period every answer
+ * says `Connection: close`, so clients stop reusing their keep-alive connections themselves; then
+ * the server stops accepting, in-flight requests finish (up to a grace period), the pools close and
+ * the process exits 0. Without the drain, closing a client's idle keep-alive connection from this
+ * side races with a request the client is already sending on it (seen as a reset in a rolling update).
  */
 import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +26,8 @@ export interface ListenOptions {
   port: number;
   host: string;
   graceMs: number;
+  /** How long to answer with `Connection: close` before closing (default 0: close at once). */
+  drainMs?: number;
   /** Closed after the server, in order: e.g. background workers, then pools. */
   closers: Array<() => Promise<void>>;
   /** Exit the process after shutdown (false in tests). */
@@ -33,6 +38,11 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   const server = createServer(opts.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   server.on('clientError', answerUnparsableRequest);
+  let draining = false;
+  // First, so the header is set before the app answers.
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -48,6 +58,10 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
     (closing ??= (async () => {
       opts.logger.info({ reason }, 'shutting down');
       opts.health.markShuttingDown();
+      if (opts.drainMs) {
+        draining = true;
+        await new Promise((resolve) => setTimeout(resolve, opts.drainMs));
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const forced = setTimeout(() => server.closeAllConnections(), opts.graceMs);

@@ -40,6 +40,16 @@ export function platformVersion(): string {
   return match[1]!;
 }
 
+/**
+ * The version a "next release" carries in the upgrade test: the platform's version with its patch
+ * number raised. Its Content Bridge image is ours plus one migration (images/next-release); its ML
+ * Server image is ours under a second tag. Nothing is pulled: imagePullPolicy IfNotPresent finds both.
+ */
+export function nextPlatformVersion(): string {
+  const [major, minor, patch] = platformVersion().split(/[.-]/).map(Number) as [number, number, number];
+  return `${major}.${minor}.${patch + 1}`;
+}
+
 /** Image references the product uses by default (operator/specs/constants.ts, the chart). */
 export const IMAGE_REFS = {
   debian: 'localhost/hma-testenv/debian:bookworm',
@@ -55,6 +65,8 @@ export const IMAGE_REFS = {
   contentBridge: () => `ghcr.io/huntmaster-academy/content-bridge:${platformVersion()}`,
   mlServer: () => `ghcr.io/huntmaster-academy/ml-server:${platformVersion()}`,
   operator: () => `ghcr.io/huntmaster-academy/operator:${platformVersion()}`,
+  nextContentBridge: () => `ghcr.io/huntmaster-academy/content-bridge:${nextPlatformVersion()}`,
+  nextMlServer: () => `ghcr.io/huntmaster-academy/ml-server:${nextPlatformVersion()}`,
 };
 
 interface ImageBuild {
@@ -140,7 +152,12 @@ async function buildImage(image: ImageBuild): Promise<string> {
   const hash = hashInputs(image);
   const stamp = stampFile(image.ref);
   const present = (await runOutput('buildah', ['images', '--quiet', image.ref], { env: buildahEnv(), allowFailure: true })).trim() !== '';
-  if (present && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return hash;
+  if (present && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) {
+    // A further tag added since the build needs no rebuild: tagging is idempotent and cheap.
+    if (image.alsoTagged?.length)
+      await run(`buildah tag ${image.ref}`, 'buildah', ['tag', image.ref, ...image.alsoTagged], { env: buildahEnv() });
+    return hash;
+  }
   const started = Date.now();
   const args = ['bud', '--pull=never', '--layers', '--format', 'docker', '-f', image.containerfile, '-t', image.ref];
   for (const tag of image.alsoTagged ?? []) args.push('-t', tag);
@@ -338,6 +355,17 @@ async function imageBuilds(): Promise<ImageBuild[]> {
     npm: true,
     parent: node,
   });
+  const contentBridge = ours('content-bridge', IMAGE_REFS.contentBridge());
+  const mlServer = ours('ml-server', IMAGE_REFS.mlServer());
+  mlServer.alsoTagged = [IMAGE_REFS.nextMlServer()];
+  const nextDir = join(STANDINS, 'next-release');
+  const nextContentBridge = standIn(
+    'next-release',
+    IMAGE_REFS.nextContentBridge(),
+    { '9990_next_release_probe.sql': join(nextDir, '9990_next_release_probe.sql') },
+    contentBridge,
+    { VERSION: nextPlatformVersion() },
+  );
   return [
     debian,
     redisBase,
@@ -349,8 +377,9 @@ async function imageBuilds(): Promise<ImageBuild[]> {
     }),
     standIn('redis', IMAGE_REFS.redis, {}, redisBase),
     standIn('minio', IMAGE_REFS.minio, { minio: binaries.minio(), 'docker-entrypoint.sh': join(STANDINS, 'minio/docker-entrypoint.sh') }),
-    ours('content-bridge', IMAGE_REFS.contentBridge()),
-    ours('ml-server', IMAGE_REFS.mlServer()),
+    contentBridge,
+    mlServer,
+    nextContentBridge,
     ours('operator', IMAGE_REFS.operator()),
     standIn('mc', IMAGE_REFS.mc, { mc: binaries.mc() }),
     standIn('coredns', IMAGE_REFS.coredns, { coredns: binaries.coredns() }),
@@ -368,10 +397,9 @@ export async function ensureImages(): Promise<string> {
   const builds = await imageBuilds();
   const hashes: string[] = [];
   for (const image of builds) hashes.push(`${image.ref}=${await buildImage(image)}`);
-  const layout = await exportLayout(
-    builds.filter((b) => !b.intermediate).map((b) => b.ref),
-    hashes.join('\n'),
-  );
+  // Every name of every exported image goes to containerd, further tags included.
+  const refs = builds.filter((b) => !b.intermediate).flatMap((b) => [b.ref, ...(b.alsoTagged ?? [])]);
+  const layout = await exportLayout(refs, [...hashes, ...refs].join('\n'));
   log(`node images ready in ${layout}`);
   return layout;
 }

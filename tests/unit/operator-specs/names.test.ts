@@ -3,6 +3,17 @@ import { configHash, hashSpec, stableStringify } from '../../../operator/specs/h
 import { childName, labelValue, platformNames, versionSlug } from '../../../operator/specs/names.ts';
 import { platform } from './fixtures.ts';
 
+describe('migration Job names', () => {
+  it('are one per version, and one per image when spec.images.contentBridge pins it', () => {
+    const n = platformNames(platform({}, 'demo'));
+    expect(n.migrationJob('1.2.3')).toBe('demo-migrate-1-2-3');
+    const pinned = n.migrationJob('1.2.3', 'registry.example/cb:1.2.3');
+    expect(pinned).toMatch(/^demo-migrate-1-2-3-[0-9a-f]{6}$/);
+    expect(n.migrationJob('1.2.3', 'registry.example/cb:1.2.4')).not.toBe(pinned);
+    expect(n.migrationJob('1.2.3', 'registry.example/cb:1.2.3')).toBe(pinned);
+  });
+});
+
 describe('childName', () => {
   it('is <cr>-<suffix> when it fits', () => {
     expect(childName('demo', 'content-bridge')).toBe('demo-content-bridge');
@@ -46,6 +57,7 @@ describe('childName', () => {
       n.prometheusRule,
       ...Object.values(n.secrets),
       n.migrationJob('10.20.30-beta.4'),
+      n.migrationJob('10.20.30-beta.4', 'registry.example/a/very/long/path/content-bridge:10.20.30-beta.4'),
       n.bucketJob('huntmaster-storage'),
       n.dashboard('Platform Overview.json'),
     ];

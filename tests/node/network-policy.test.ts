@@ -87,7 +87,7 @@ describe('the full sample on a real node, its NetworkPolicies enforced by kube-r
     await createNamespace(elsewhere);
     await apply([clientPod('outsider')], elsewhere);
     await waitForPodsReady(elsewhere, 'app=outsider', 1);
-  });
+  }, 1_200_000); // 3 + 2 API replicas and the data services, on two shared cores
 
   afterAll(async () => {
     await setPolicyAgent('stop');

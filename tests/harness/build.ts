@@ -1,7 +1,7 @@
 /**
  * Builds the Go-based test components (Kubernetes control plane, kwok, helm, helm-docs, MinIO, Prometheus
  * and promtool, the kind/Tilt checkers, and the node tier's kubelet, kube-proxy, kubectl, crictl, CoreDNS, a volume
- * provisioner and mc) once into the cache, and installs the Debian packages that are missing.
+ * provisioner, mc and kube-router) once into the cache, and installs the Debian packages that are missing.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import {
   HELM_DOCS_VERSION,
   HELM_VERSION,
   KUBERNETES_VERSION,
+  KUBE_ROUTER_VERSION,
   KWOK_VERSION,
   LOCAL_PATH_PROVISIONER_VERSION,
   MC_MODULE_VERSION,
@@ -46,7 +47,8 @@ const commandWorks = (cmd: string, args = ['--version']) => spawnSync(cmd, args)
 /**
  * Debian packages the tiers need, each with how to tell it is there. The node tier's: a container
  * runtime (containerd, runc), the CNI plugins, buildah and mmdebstrap for images without a daemon or
- * registry, iptables for kube-proxy and the network guards, and a C compiler for the pause binary.
+ * registry, iptables for kube-proxy and the network guards, ipset for the NetworkPolicy agent
+ * (kube-router), and a C compiler for the pause binary.
  */
 const APT_PACKAGES: Array<{ name: string; present: () => boolean }> = [
   { name: 'postgresql', present: () => findPostgresBinDir() !== null },
@@ -57,6 +59,7 @@ const APT_PACKAGES: Array<{ name: string; present: () => boolean }> = [
   { name: 'buildah', present: () => commandWorks('buildah') },
   { name: 'mmdebstrap', present: () => commandWorks('mmdebstrap') },
   { name: 'iptables', present: () => commandWorks('iptables') },
+  { name: 'ipset', present: () => commandWorks('ipset', ['version']) },
   { name: 'gcc', present: () => commandWorks('cc') },
   { name: 'libc6-dev', present: () => existsSync('/usr/lib/x86_64-linux-gnu/libc.a') || existsSync('/usr/lib/aarch64-linux-gnu/libc.a') },
 ];
@@ -102,7 +105,8 @@ export type Component =
   | 'crictl'
   | 'coredns'
   | 'local-path-provisioner'
-  | 'mc';
+  | 'mc'
+  | 'kube-router';
 
 interface GoBuild {
   id: Component;
@@ -288,6 +292,17 @@ const goBuilds = (): GoBuild[] => [
     dir: binDirs.mc(),
     outputs: [binaries.mc()],
     build: goInstall('go install mc', `github.com/minio/mc@${MC_MODULE_VERSION}`),
+  },
+  {
+    id: 'kube-router',
+    name: `kube-router ${KUBE_ROUTER_VERSION}`,
+    dir: binDirs.kubeRouter(),
+    outputs: [binaries.kubeRouter()],
+    build: goInstall(
+      'go install kube-router',
+      `github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}`,
+      `-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}`,
+    ),
   },
 ];
 

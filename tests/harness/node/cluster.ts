@@ -3,6 +3,7 @@
  * kube-controller-manager, kube-scheduler, containerd (runc), the kubelet, kube-proxy (iptables),
  * CoreDNS as a pod and a local-path volume provisioner, all in the node's own network namespace
  * (see network.ts), every file under one temp dir, every process started and stopped by its pid.
+ * On demand, kube-router's network-policy controller enforces NetworkPolicies (policy-agent.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import {
 import { ensureImages, IMAGE_REFS } from './images.ts';
 import { cniConflist, createNodeNetwork, NODE_NETWORK as N } from './network.ts';
 import { makePki, tokenFile, type Pki } from './pki.ts';
+import { policyAgentArgs, removeAgentRules, waitAgentHooked } from './policy-agent.ts';
 
 export interface NodeCluster {
   readonly tier: 'node';
@@ -44,6 +46,11 @@ export interface NodeCluster {
    * with the same command line: what an upgrade or a crash of containerd or the kubelet looks like.
    */
   restart(name: RestartableDaemon, downMs?: number): Promise<void>;
+  /**
+   * kube-router's network-policy controller: start() returns once its chains are hooked in; stop()
+   * stops it and removes its chains and ipsets, so the bridge is back to enforcing nothing.
+   */
+  policyAgent: { start(): Promise<void>; stop(): Promise<void> };
   /** kubectl as the admin; rejects on a non-zero exit unless allowFailure. */
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<string>;
   close(): Promise<void>;
@@ -57,14 +64,21 @@ const IDENTITIES = {
   kubeProxy: { user: 'system:kube-proxy', groups: [] },
   controllerManager: { user: 'system:kube-controller-manager', groups: [] },
   scheduler: { user: 'system:kube-scheduler', groups: [] },
+  // It watches pods, namespaces and policies, and reads its node.
+  policyAgent: { user: 'system:kube-router', groups: ['system:masters'] },
 };
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0)
     throw new Error('the node tier runs containerd, a kubelet and iptables in a network namespace: it needs root');
-  const missing = [binaries.kubelet(), binaries.kubeProxy(), binaries.kubectl(), binaries.crictl(), binaries.localPathProvisioner()].filter(
-    (b) => !existsSync(b),
-  );
+  const missing = [
+    binaries.kubelet(),
+    binaries.kubeProxy(),
+    binaries.kubectl(),
+    binaries.crictl(),
+    binaries.localPathProvisioner(),
+    binaries.kubeRouter(),
+  ].filter((b) => !existsSync(b));
   if (missing.length) throw new Error(`node tier binaries missing (${missing.join(', ')}): run \`npm run testenv -- prepare\``);
 }
 
@@ -105,14 +119,27 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       launchers.set(name, launch);
       return launch();
     };
+    const running = (name: string) => processes.find((p) => p.name === name && p.child.exitCode === null);
+    const stop = async (name: string) => {
+      const p = running(name);
+      if (!p) return;
+      await p.stop('SIGTERM', 15_000);
+      processes.splice(processes.indexOf(p), 1);
+    };
     const restart: NodeCluster['restart'] = async (name, downMs = 0) => {
-      const running = processes.find((p) => p.name === name && p.child.exitCode === null);
-      if (running) {
-        await running.stop('SIGTERM', 15_000);
-        processes.splice(processes.indexOf(running), 1);
-      }
+      await stop(name);
       await new Promise((r) => setTimeout(r, downMs));
       launchers.get(name)!();
+    };
+    const policyAgent: NodeCluster['policyAgent'] = {
+      async start() {
+        if (running('kube-router')) return;
+        await waitAgentHooked(spawn('kube-router', binaries.kubeRouter(), policyAgentArgs(kubeconfigs.policyAgent)));
+      },
+      async stop() {
+        await stop('kube-router');
+        await removeAgentRules(); // also after a crash of the agent
+      },
     };
 
     const containerd = startContainerd(paths, spawn);
@@ -167,6 +194,7 @@ export async function startNodeCluster(): Promise<NodeCluster> {
       request,
       kubectl,
       restart,
+      policyAgent,
       close,
     };
   } catch (err) {

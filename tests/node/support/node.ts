@@ -101,3 +101,18 @@ export function clientPod(name: string, extra: Record<string, unknown> = {}): ob
     },
   };
 }
+
+/** Starts or stops the node's NetworkPolicy agent (kube-router's policy controller) through the node's control endpoint. */
+export async function setPolicyAgent(action: 'start' | 'stop'): Promise<void> {
+  const res = await fetch(`${inject('nodeControl')}/policy-agent/${action}`, { method: 'POST' });
+  if (res.status !== 204) throw new Error(`policy agent ${action}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * A TCP connection attempt from a pod: 'connected', the error code (ECONNREFUSED when a policy
+ * rejects it), or 'timeout' after `timeoutMs`.
+ */
+export async function tcpProbe(namespace: string, pod: string, host: string, port: number, timeoutMs = 3_000): Promise<string> {
+  const script = `const s=require('net').connect(${port},${JSON.stringify(host)});const t=setTimeout(()=>{console.log('timeout');process.exit(0)},${timeoutMs});s.on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
+  return (await execIn(namespace, pod, ['node', '-e', script])).trim();
+}

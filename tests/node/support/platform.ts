@@ -48,10 +48,15 @@ export async function startClient(namespace: string): Promise<void> {
   await waitForPodsReady(namespace, 'app=client', 1);
 }
 
-/** What a pod inside the cluster gets from a URL: the status and the body. */
-export async function fetchFromPod(namespace: string, url: string, init: object = {}): Promise<{ status: number; body: string }> {
+/** What a pod inside the cluster (the client pod unless named) gets from a URL: the status and the body. */
+export async function fetchFromPod(
+  namespace: string,
+  url: string,
+  init: object = {},
+  pod = 'client',
+): Promise<{ status: number; body: string }> {
   const script = `fetch(${JSON.stringify(url)},${JSON.stringify(init)}).then(async r=>console.log(JSON.stringify({status:r.status,body:await r.text()})),e=>console.log(JSON.stringify({status:0,body:String(e.cause??e)})))`;
-  return JSON.parse(await execIn(namespace, 'client', ['node', '-e', script]));
+  return JSON.parse(await execIn(namespace, pod, ['node', '-e', script]));
 }
 
 export async function adminCredentials(namespace: string, platform: string): Promise<{ email: string; password: string }> {

@@ -25,6 +25,7 @@ import { RESOURCES } from '../../operator/kube/resources.ts';
 import { startControlPlane, freePort, waitUntil } from '../../tests/harness/index.ts';
 import { REPO_ROOT } from '../../tests/harness/paths.ts';
 import { installCrd, platform } from '../../tests/operator/support/crd.ts';
+import { completeJob as completeJobIn } from '../../tests/operator/support/controllers.ts';
 import { percentile } from '../lib/load.ts';
 
 const NS = 'bench';
@@ -77,26 +78,7 @@ async function main() {
   const jobs = new Informer(client, { resource: RESOURCES.Job, namespace: NS, logger });
   const completeJob = (job: KubeObject) => {
     if ((job as { status?: { succeeded?: number } }).status?.succeeded) return;
-    const now = new Date().toISOString();
-    void client
-      .mergePatch(
-        RESOURCES.Job,
-        NS,
-        job.metadata.name,
-        {
-          status: {
-            startTime: now,
-            completionTime: now,
-            succeeded: 1,
-            conditions: [
-              { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
-              { type: 'Complete', status: 'True', lastTransitionTime: now },
-            ],
-          },
-        },
-        'status',
-      )
-      .catch(() => undefined);
+    void completeJobIn(client, NS, job.metadata.name).catch(() => undefined);
   };
   jobs.on({ add: completeJob });
   jobs.start();

@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
+import { completeJob as completeJobIn } from './support/controllers.ts';
 import { KubeApiError } from '../../operator/kube/errors.ts';
 import { RESOURCES } from '../../operator/kube/resources.ts';
 import { FINALIZER } from '../../operator/reconcile/reconciler.ts';
@@ -34,26 +35,7 @@ const owned = async (kind: keyof typeof RESOURCES, uid: string) =>
   (await client.list(RESOURCES[kind], ns)).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
 
 /** Marks a Job succeeded, standing in for the Job controller this tier does not run. */
-async function completeJob(name: string) {
-  const now = new Date().toISOString();
-  await client.mergePatch(
-    RESOURCES.Job,
-    ns,
-    name,
-    {
-      status: {
-        startTime: now,
-        completionTime: now,
-        succeeded: 1,
-        conditions: [
-          { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
-          { type: 'Complete', status: 'True', lastTransitionTime: now },
-        ],
-      },
-    },
-    'status',
-  );
-}
+const completeJob = (name: string) => completeJobIn(client, ns, name);
 
 /**
  * Marks a platform's PostgreSQL StatefulSet ready, standing in for the StatefulSet controller this

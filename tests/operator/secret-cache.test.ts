@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Informer } from '../../operator/controller/informer.ts';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
 import { RESOURCES } from '../../operator/kube/resources.ts';
+import { completeJob } from './support/controllers.ts';
 import { MANAGED_SELECTOR } from '../../operator/runtime.ts';
 import { waitUntil } from '../harness/index.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
@@ -139,24 +140,7 @@ describe('the Secret cache', () => {
     await waitUntil('migration Job', async () => (await client.get(RESOURCES.Job, ns, job).catch(() => undefined)) !== undefined, {
       timeoutMs: 30_000,
     });
-    const now = new Date().toISOString();
-    await client.mergePatch(
-      RESOURCES.Job,
-      ns,
-      job,
-      {
-        status: {
-          startTime: now,
-          completionTime: now,
-          succeeded: 1,
-          conditions: [
-            { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
-            { type: 'Complete', status: 'True', lastTransitionTime: now },
-          ],
-        },
-      },
-      'status',
-    );
+    await completeJob(client, ns, job);
     await waitUntil('API Deployment with a config hash', async () => (await configHash('rotates-content-bridge')) !== undefined, {
       timeoutMs: 30_000,
     });

@@ -117,14 +117,26 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as
   devDependencies: Record<string, string>;
 };
 
+const isNpmCi = (i: Instruction) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString());
+/** The CMD's .ts arguments: the image's entry points (the preload and the main file). */
+const cmdEntries = (stage: Stage) =>
+  (JSON.parse(stage.instructions.find((i) => i.getKeyword() === 'CMD')!.getRawArgumentsContent()!) as string[])
+    .filter((a) => a.endsWith('.ts'))
+    .map((a) => normalize(a));
+
 describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
   const all = stages(dockerfile);
   const final = all.at(-1)!;
   const finalInstructions = effective(all, final);
+  const npmCiRun = () =>
+    all
+      .flatMap((s) => s.instructions)
+      .find(isNpmCi)!
+      .toString();
 
   it('is multi-stage: production dependencies are installed in a stage of their own', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
-    const deps = all.find((s) => s.instructions.some((i) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString())))!;
+    const deps = all.find((s) => s.instructions.some(isNpmCi))!;
     expect(deps, 'a stage runs npm ci').toBeDefined();
     const npmCi = deps.instructions.find((i) => i.getKeyword() === 'RUN')!.toString();
     expect(npmCi).toMatch(/--omit=dev/);
@@ -133,10 +145,7 @@ describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
   });
 
   it('hands npm its settings as build secrets, never as a layer', () => {
-    const npmCi = all
-      .flatMap((s) => s.instructions)
-      .find((i) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString()))!
-      .toString();
+    const npmCi = npmCiRun();
     expect(npmCi).toMatch(/--mount=type=secret,id=npmrc\b/);
     expect(npmCi).toMatch(/NPM_CONFIG_USERCONFIG=\/run\/secrets\/npmrc/);
     for (const copy of all.flatMap((s) => copies(s.instructions))) expect(copy.sources.join(' ')).not.toMatch(/npmrc|\.pem|\.crt/);
@@ -205,9 +214,7 @@ describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
       .map((s) => normalize(s));
     const inImage = (file: string) =>
       copied.some((src) => file === src || (statSync(join(REPO_ROOT, src)).isDirectory() && file.startsWith(`${src}/`)));
-    const cmd = JSON.parse(final.instructions.find((i) => i.getKeyword() === 'CMD')!.getRawArgumentsContent()!) as string[];
-    const entries = cmd.filter((a) => a.endsWith('.ts')).map((a) => normalize(a));
-    const { files, packages } = importGraph(entries);
+    const { files, packages } = importGraph(cmdEntries(final));
     expect(files.size).toBeGreaterThan(5);
     for (const file of files) expect(inImage(file), `${file} is copied into the image`).toBe(true);
     for (const name of packages) expect(pkg.dependencies[name], `${name} is a production dependency`).toBeDefined();
@@ -215,14 +222,10 @@ describe.each(IMAGES)('$dockerfile', ({ dockerfile, entry, port, preload }) => {
   });
 
   it('uninstalls exactly the production dependencies its import graph never reaches', () => {
-    const run = all
-      .flatMap((s) => s.instructions)
-      .find((i) => i.getKeyword() === 'RUN' && /npm ci\b/.test(i.toString()))!
-      .toString();
+    const run = npmCiRun();
     const uninstalled = /npm uninstall ((?:\S+\s+)*?)(?:\\\s*)?&&/.exec(run.replace(/\\\n/g, ' '))?.[1] ?? '';
     const named = uninstalled.split(/\s+/).filter((w) => w && !w.startsWith('--'));
-    const cmd = JSON.parse(final.instructions.find((i) => i.getKeyword() === 'CMD')!.getRawArgumentsContent()!) as string[];
-    const { packages } = importGraph(cmd.filter((a) => a.endsWith('.ts')).map((a) => normalize(a)));
+    const { packages } = importGraph(cmdEntries(final));
     const unreached = Object.keys(pkg.dependencies).filter((name) => !packages.has(name));
     expect(named.sort()).toEqual(unreached.sort());
     expect(run).toMatch(/npm uninstall --no-save --omit=dev --ignore-scripts/);

@@ -14,7 +14,7 @@ import { RESOURCES } from '../../operator/kube/resources.ts';
 import { completeJob } from './support/controllers.ts';
 import { MANAGED_SELECTOR } from '../../operator/runtime.ts';
 import { waitUntil } from '../harness/index.ts';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { startFaultProxy, upstreamOf, type FaultProxy } from './support/fault-proxy.ts';
 import { installCrd, platform, runOperator } from './support/operator.ts';
 
 const ns = 'secret-cache';
@@ -50,15 +50,10 @@ const configHash = async (name: string) =>
   ];
 
 beforeAll(async () => {
-  const raw = JSON.parse(inject('kubeconfig'));
   const admin = new k8s.KubeConfig();
   admin.loadFromString(inject('kubeconfig'));
   client = new KubeClient(admin);
-  proxy = await startFaultProxy({
-    server: raw.clusters[0].cluster.server,
-    token: raw.users[0].user.token,
-    caPem: Buffer.from(raw.clusters[0].cluster['certificate-authority-data'], 'base64').toString(),
-  });
+  proxy = await startFaultProxy(upstreamOf(inject('kubeconfig')));
   viaProxy = new k8s.KubeConfig();
   viaProxy.loadFromString(proxy.kubeconfig);
   await installCrd(client);

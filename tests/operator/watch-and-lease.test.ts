@@ -10,7 +10,7 @@ import { LeaderElector } from '../../operator/controller/leader.ts';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.ts';
 import { RESOURCES } from '../../operator/kube/resources.ts';
 import { waitUntil } from '../harness/index.ts';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { startFaultProxy, upstreamOf, type FaultProxy } from './support/fault-proxy.ts';
 
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
 const namespace = 'watch-tests';
@@ -21,15 +21,10 @@ let viaProxy: KubeClient;
 const configMap = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { v: name } });
 
 beforeAll(async () => {
-  const raw = JSON.parse(inject('kubeconfig'));
   const kc = new k8s.KubeConfig();
   kc.loadFromString(inject('kubeconfig'));
   direct = new KubeClient(kc);
-  proxy = await startFaultProxy({
-    server: raw.clusters[0].cluster.server,
-    token: raw.users[0].user.token,
-    caPem: Buffer.from(raw.clusters[0].cluster['certificate-authority-data'], 'base64').toString(),
-  });
+  proxy = await startFaultProxy(upstreamOf(inject('kubeconfig')));
   const pkc = new k8s.KubeConfig();
   pkc.loadFromString(proxy.kubeconfig);
   viaProxy = new KubeClient(pkc);

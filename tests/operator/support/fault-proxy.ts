@@ -23,6 +23,16 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
+/** The proxy's upstream from the test tier's kubeconfig (one cluster, a token user). */
+export function upstreamOf(kubeconfig: string): { server: string; token: string; caPem: string } {
+  const raw = JSON.parse(kubeconfig);
+  return {
+    server: raw.clusters[0].cluster.server,
+    token: raw.users[0].user.token,
+    caPem: Buffer.from(raw.clusters[0].cluster['certificate-authority-data'], 'base64').toString(),
+  };
+}
+
 export async function startFaultProxy(target: { server: string; token: string; caPem: string }): Promise<FaultProxy> {
   const agent = new Agent({ ca: target.caPem, keepAlive: true });
   let failing = 0;

@@ -17,7 +17,7 @@ import { KubeClient, type KubeObject } from './kube/client.ts';
 import type { KubeCredentials } from './kube/config.ts';
 import { RESOURCES } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
-import type { CachedKind, CachedKinds, ClusterCache } from './reconcile/deps.ts';
+import type { CachedKind, CachedKinds, ClusterCache, ReconcilerDeps } from './reconcile/deps.ts';
 import { createReconciler } from './reconcile/reconciler.ts';
 import { CHILD_KINDS, generatedSecretNames, LABELS, MANAGED_BY, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
 
@@ -103,22 +103,27 @@ function clusterCache(informers: Informers): ClusterCache {
   };
 }
 
-/** Whether the cluster serves the monitoring.coreos.com kinds, asked at most once a minute. */
-function monitoringCapabilities(client: KubeClient): () => Promise<{ serviceMonitor: boolean; prometheusRule: boolean }> {
+/** Whether the cluster serves the monitoring.coreos.com kinds, asked at most once a minute unless forgotten. */
+function monitoringCapabilities(client: KubeClient): Pick<ReconcilerDeps, 'capabilities' | 'forgetCapabilities'> {
   let capabilities = { at: 0, value: { serviceMonitor: false, prometheusRule: false } };
-  return async () => {
-    if (Date.now() - capabilities.at < 60_000) return capabilities.value;
-    try {
-      const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
-      const names = new Set(group.resources.map((r) => r.name));
-      capabilities = {
-        at: Date.now(),
-        value: { serviceMonitor: names.has('servicemonitors'), prometheusRule: names.has('prometheusrules') },
-      };
-    } catch {
-      capabilities = { at: Date.now(), value: { serviceMonitor: false, prometheusRule: false } };
-    }
-    return capabilities.value;
+  return {
+    async capabilities() {
+      if (capabilities.at && Date.now() - capabilities.at < 60_000) return capabilities.value;
+      try {
+        const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
+        const names = new Set(group.resources.map((r) => r.name));
+        capabilities = {
+          at: Date.now(),
+          value: { serviceMonitor: names.has('servicemonitors'), prometheusRule: names.has('prometheusrules') },
+        };
+      } catch {
+        capabilities = { at: Date.now(), value: { serviceMonitor: false, prometheusRule: false } };
+      }
+      return capabilities.value;
+    },
+    forgetCapabilities() {
+      capabilities = { ...capabilities, at: 0 };
+    },
   };
 }
 
@@ -194,7 +199,7 @@ export async function startOperator(o: OperatorOptions) {
       if (since === undefined) metrics.platformLastBackup.remove({ namespace, name });
       else metrics.platformLastBackup.set({ namespace, name }, since);
     },
-    capabilities: monitoringCapabilities(client),
+    ...monitoringCapabilities(client),
     probeObjectStorage,
   });
 

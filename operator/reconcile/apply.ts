@@ -109,9 +109,17 @@ async function applyChild(p: Phase, plan: ApplyPlan, obj: Child, out: ApplyOutco
   try {
     await applyWithHandover(p, plan, obj, current);
   } catch (err) {
+    if (!(err instanceof KubeApiError)) throw err;
+    if (err.status === 404) {
+      // The kind is no longer served (a monitoring CRD removed since it was discovered): discover
+      // again at once, rather than retrying a dead path with a growing backoff until the cache expires.
+      p.forgetCapabilities?.();
+      out.errors.push(`${obj.kind} ${obj.metadata.name}: the API server does not serve ${obj.apiVersion} ${obj.kind}`);
+      return;
+    }
     // The API server refuses what the CRD cannot check (a pass-through affinity, say): the user
     // must hear why, in the status, while the other children still converge.
-    if (!(err instanceof KubeApiError) || (err.status !== 422 && err.status !== 400)) throw err;
+    if (err.status !== 422 && err.status !== 400) throw err;
     const message = `${obj.kind} ${obj.metadata.name} refused by the API server: ${refusal(err)}`;
     out.errors.push(message);
     await p.record(plan.cr, 'Warning', 'ApplyRefused', message);

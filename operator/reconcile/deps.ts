@@ -36,6 +36,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   record: EventRecorder;
   capabilities(): Promise<{ serviceMonitor: boolean; prometheusRule: boolean }>;
+  /** The API server stopped serving a kind (its CRD was removed): ask again on the next reconcile. */
+  forgetCapabilities?(): void;
   /** Resolves when the external S3 endpoint answers; rejects with a reason otherwise. */
   probeObjectStorage(endpoint: string): Promise<void>;
   dashboards: Record<string, string>;

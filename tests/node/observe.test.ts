@@ -278,4 +278,37 @@ describe('the platform observed by Prometheus in the cluster', () => {
     const sts = await kubectlJson(['-n', ns, 'get', 'statefulset', `${platform}-redis`]);
     expect(sts.spec.replicas).toBe(1);
   });
+
+  it('stays Ready when the monitoring CRDs go: the next change skips the monitoring objects at once, without waiting out a backoff', async () => {
+    await kubectl(['delete', 'crd', ...CRD_NAMES, '--wait=true']);
+    // A spec change makes the operator apply the ServiceMonitor again, a minute at most after it last
+    // saw the kind served: the API server answers 404, and the operator must look again.
+    await kubectl([
+      '-n',
+      ns,
+      'patch',
+      'hmp',
+      platform,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { monitoring: { serviceMonitor: { interval: '10s' } } } }),
+    ]);
+    let ready: any;
+    await waitFor(
+      'Ready, with the ServiceMonitor and the PrometheusRule skipped',
+      async () => {
+        const hmp = await kubectlJson(['-n', ns, 'get', 'hmp', platform]);
+        ready = hmp.status?.conditions?.find((c: any) => c.type === 'Ready');
+        return (
+          hmp.status?.observedGeneration === hmp.metadata.generation &&
+          ready?.status === 'True' &&
+          /PrometheusRule skipped/.test(ready.message)
+        );
+      },
+      { timeoutMs: 45_000, intervalMs: 1_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(ready)}`, { cause: err });
+    });
+    expect(ready.message).toMatch(/ServiceMonitor skipped because monitoring\.coreos\.com CRDs are missing/);
+  });
 });

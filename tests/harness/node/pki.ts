@@ -51,7 +51,10 @@ async function signed(dir: string, ca: { cert: string; key: string }, req: CertR
     ca.cert,
     '-CAkey',
     ca.key,
-    '-CAcreateserial',
+    // A random serial per certificate: the three are signed at once, and -CAcreateserial's shared
+    // ca.srl file races ("Unable to load number from ca.srl").
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
     '-days',
     '7',
     '-sha256',

@@ -171,6 +171,9 @@ function channelSubscriptions(url: string, prefix: string) {
   const open = () => {
     const connection = new Redis(url, {
       enableOfflineQueue: false,
+      // The 'ready' handler below subscribes; ioredis' own resubscribe would be a second SUBSCRIBE,
+      // whose promise nobody holds: it rejected unhandled when the connection dropped again at once.
+      autoResubscribe: false,
       maxRetriesPerRequest: null,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 200, 2000),

@@ -214,8 +214,10 @@ function npmBuildSecrets(): string[] {
     if (value && value !== 'null' && value !== 'undefined') lines.push(`${key}=${value}`);
   }
   const secrets: string[] = [];
-  const cafile = get('cafile');
-  if (cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile)) {
+  // npm's own cafile, else the one node is told to trust: npm run by another node than the one it was
+  // installed with looks for its global npmrc under that node's prefix, and answers null.
+  const cafile = [get('cafile'), process.env.NODE_EXTRA_CA_CERTS].find((f) => f && f !== 'null' && f !== 'undefined' && existsSync(f));
+  if (cafile) {
     copyFileSync(cafile, join(dir, 'npm-ca'));
     lines.push('cafile=/run/secrets/npm-ca');
     secrets.push(`id=npm-ca,src=${join(dir, 'npm-ca')}`);

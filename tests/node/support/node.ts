@@ -1,10 +1,10 @@
 /** Helpers for tests on the node tier: kubectl as the admin, applying objects, waiting, exec in pods. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { binaries } from '../../harness/paths.ts';
-import { waitUntil } from '../../harness/process.ts';
+import { spawnManaged, waitUntil } from '../../harness/process.ts';
 import { runOutput } from '../../harness/shell.ts';
 
 let kubeconfigFile: string | undefined;
@@ -115,4 +115,33 @@ export async function setPolicyAgent(action: 'start' | 'stop'): Promise<void> {
 export async function tcpProbe(namespace: string, pod: string, host: string, port: number, timeoutMs = 3_000): Promise<string> {
   const script = `const s=require('net').connect(${port},${JSON.stringify(host)});const t=setTimeout(()=>{console.log('timeout');process.exit(0)},${timeoutMs});s.on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
   return (await execIn(namespace, pod, ['node', '-e', script])).trim();
+}
+
+/**
+ * Runs `fn` with `kubectl port-forward` to `target` (e.g. svc/name) on a free loopback port: the way
+ * in to a pod whose NetworkPolicy admits no one, since the kubelet connects inside the pod's own
+ * network namespace. The forward ends with `fn`.
+ */
+export async function withPortForward<T>(namespace: string, target: string, port: number, fn: (base: string) => Promise<T>): Promise<T> {
+  const logDir = mkdtempSync(join(tmpdir(), 'hma-port-forward-'));
+  const forward = spawnManaged(
+    `port-forward-${target.replace(/\W+/g, '-')}`,
+    binaries.kubectl(),
+    ['-n', namespace, 'port-forward', '--address', '127.0.0.1', target, `:${port}`],
+    { env: { KUBECONFIG: kubeconfigPath() }, logDir },
+  );
+  try {
+    let local = 0;
+    await waitUntil(
+      `kubectl port-forward ${target} listening`,
+      async () => {
+        local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(readFileSync(forward.logFile, 'utf8'))?.[1] ?? 0);
+        return local > 0;
+      },
+      { timeoutMs: 30_000, process: forward },
+    );
+    return await fn(`http://127.0.0.1:${local}`);
+  } finally {
+    await forward.stop();
+  }
 }

@@ -1,38 +1,32 @@
 /**
  * npm run testenv -- <command>
  *   prepare             install apt packages, build the Go binaries and the node tier's images into
- *                       the cache (idempotent: only what changed is rebuilt); --without-node-tier
- *                       leaves the node tier's builds and images out
+ *                       the cache (idempotent: only what changed is rebuilt)
  *   images              build the node tier's images only (also `npm run images`)
  *   up [--tier T]       start PostgreSQL, Redis, MinIO and a control plane (apiserver|cluster|node|none),
  *                       print the environment to use, and stay up until Ctrl-C
  *   down                kill every component any earlier run left behind, and remove the node tier's leftovers
  */
 import { parseArgs } from 'node:util';
-import { componentsWithoutNodeTier, ensureAptPackages, ensureBinaries, PrerequisiteError } from '../tests/harness/build.ts';
+import { ensureAptPackages, ensureBinaries, PrerequisiteError } from '../tests/harness/build.ts';
 import { cleanupNode } from '../tests/harness/node/cleanup.ts';
 import { baseRootfs, ensureImages } from '../tests/harness/node/images.ts';
 import { reapOrphans } from '../tests/harness/process.ts';
 import { startControlPlane, startMinio, startPostgres, startRedis, type Tier } from '../tests/harness/index.ts';
 
-/**
- * Everything the tests need. Without the node tier: its Go builds, root file systems and images are
- * left for a later `prepare`, which `npm test` runs beside the other tiers' tests (scripts/test.ts).
- */
-async function prepare({ nodeTier }: { nodeTier: boolean }): Promise<void> {
+async function prepare(): Promise<void> {
   const started = Date.now();
   await ensureAptPackages();
   // The node tier's images need root (buildah, mmdebstrap); so does the tier itself.
-  const root = process.getuid?.() === 0;
-  const images = nodeTier && root;
-  await Promise.all([ensureBinaries(nodeTier ? undefined : componentsWithoutNodeTier()), images ? baseRootfs() : undefined]);
+  const images = process.getuid?.() === 0;
+  await Promise.all([ensureBinaries(), images ? baseRootfs() : undefined]);
   if (images) await ensureImages();
-  else if (nodeTier) console.log('[testenv] not root: the node tier and its images are skipped here (they need root)');
-  console.log(`[testenv] ready in ${((Date.now() - started) / 1000).toFixed(0)} s${nodeTier ? '' : ' (the node tier is prepared later)'}`);
+  else console.log('[testenv] not root: the node tier and its images are skipped here (they need root)');
+  console.log(`[testenv] ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 async function up(tier: Tier | 'none'): Promise<void> {
-  await prepare({ nodeTier: true });
+  await prepare();
   reapOrphans();
   const closers: Array<() => Promise<void>> = [];
   const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
@@ -62,14 +56,11 @@ async function up(tier: Tier | 'none'): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { tier: { type: 'string', default: 'apiserver' }, 'without-node-tier': { type: 'boolean', default: false } },
-  });
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { tier: { type: 'string', default: 'apiserver' } } });
   const command = positionals[0] ?? 'help';
   switch (command) {
     case 'prepare':
-      return prepare({ nodeTier: !values['without-node-tier'] });
+      return prepare();
     case 'images':
       await ensureBinaries(['minio', 'mc', 'coredns', 'prometheus']);
       await ensureImages();

@@ -306,23 +306,6 @@ const goBuilds = (): GoBuild[] => [
   },
 ];
 
-/** What only the node tier needs: `npm test` builds these beside the other tiers' tests (scripts/test.ts). */
-export const NODE_TIER_COMPONENTS: readonly Component[] = [
-  'kubernetes-node',
-  'crictl',
-  'coredns',
-  'local-path-provisioner',
-  'mc',
-  'kube-router',
-];
-
-/** Every component but the node tier's. */
-export function componentsWithoutNodeTier(): Component[] {
-  return goBuilds()
-    .map((b) => b.id)
-    .filter((id) => !NODE_TIER_COMPONENTS.includes(id));
-}
-
 /**
  * Builds whatever is not cached yet (only the `only` components, when given). Each build lands in a
  * temp dir first, so a failed build caches nothing.

@@ -1,25 +1,33 @@
 /**
- * `npm test`'s last step: every vitest project, the node tier's beside the others.
+ * `npm test` after `testenv prepare`: the checks and every vitest project, in two sides at once.
  *
- * The node project's files take turns on one real node and spend most of their time waiting for
- * pods, while the other projects keep both cores busy: one after the other, a warm run took the sum
- * of the two; side by side it takes about the longer one (docs/testing.md, "Measured durations").
- * That needs two vitest processes, because one vitest runs projects with different worker limits
- * one group after another. The node run's report is held back until the other one has printed its
- * own, then followed live, so the two never interleave.
+ * - The node side runs the node project: its files take turns on one real node and spend most of
+ *   their time waiting for pods.
+ * - The other side runs `npm run check`, then every other project, which keep both cores busy.
+ *
+ * One after the other, a warm run took the sum of the two; side by side it takes about the longer
+ * side (docs/testing.md, "Measured durations"). The node tier's own builds stay in `prepare`, before
+ * both: built beside the tests they slowed them, and the node side then ran alone at the end.
+ * Two vitest processes, because one vitest runs projects with different worker limits one group
+ * after another. The node side's report is held back until the other side has printed its own,
+ * then followed live, so the two never interleave.
  *
  * With arguments (`npm test -- --project unit`), one plain `vitest run` with them instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const NODE_PROJECT = 'node';
+const running = new Set<ChildProcess>();
 
-function vitest(args: string[], stdio: 'inherit' | 'pipe'): ChildProcess {
-  // npm puts node_modules/.bin first on PATH, so this is the project's vitest on the project's node.
-  return spawn('vitest', ['run', ...args], { stdio: ['ignore', stdio, stdio] });
+/** npm puts node_modules/.bin first on PATH: `npm`, `node` and `vitest` are the ones it runs with. */
+function start(command: string, args: string[], stdio: 'inherit' | 'pipe'): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', stdio, stdio] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
+  return child;
 }
 
-/** Resolves when the child has exited and its output is all read ('close', not 'exit'); call it at spawn. */
+/** Resolves when the child has exited and its output is all read ('close', not 'exit'); call it at start. */
 function exitCode(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
@@ -28,9 +36,9 @@ function exitCode(child: ChildProcess): Promise<number> {
 function heldOutput(child: ChildProcess): { release(): void } {
   const held: Buffer[] = [];
   let live = false;
-  const forward = (target: NodeJS.WriteStream) => (chunk: Buffer) => (live ? target.write(chunk) : held.push(chunk));
-  child.stdout!.on('data', forward(process.stdout));
-  child.stderr!.on('data', forward(process.stderr));
+  const forward = (chunk: Buffer) => (live ? process.stdout.write(chunk) : held.push(chunk));
+  child.stdout!.on('data', forward);
+  child.stderr!.on('data', forward);
   return {
     release() {
       live = true;
@@ -39,18 +47,23 @@ function heldOutput(child: ChildProcess): { release(): void } {
   };
 }
 
+async function otherSide(): Promise<number> {
+  const checked = await exitCode(start('npm', ['run', 'check'], 'inherit'));
+  const tested = await exitCode(start('vitest', ['run', '--project', `!${NODE_PROJECT}`], 'inherit'));
+  return checked || tested;
+}
+
 async function main(args: string[]): Promise<number> {
-  if (args.length) return exitCode(vitest(args, 'inherit'));
-  const node = vitest(['--project', NODE_PROJECT], 'pipe');
+  if (args.length) return exitCode(start('vitest', ['run', ...args], 'inherit'));
+  // Ctrl-C reaches every child from the terminal (a second SIGINT would make vitest skip its
+  // teardown); a SIGTERM is for this process alone, so it is passed on.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => running.forEach((c) => c.kill('SIGTERM')));
+  const node = start('vitest', ['run', '--project', NODE_PROJECT], 'pipe');
   const nodeDone = exitCode(node);
   const nodeOutput = heldOutput(node);
-  const others = vitest(['--project', `!${NODE_PROJECT}`], 'inherit');
-  // Ctrl-C reaches both runs from the terminal (a second SIGINT would make vitest skip its teardown);
-  // a SIGTERM is for this process alone, so it is passed on.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => [node, others].forEach((c) => c.kill('SIGTERM')));
-  const othersCode = await exitCode(others);
-  if (node.exitCode === null) console.log(`\n[test] the other projects are done; the node tier's report follows as it runs\n`);
+  const othersCode = await otherSide();
+  if (running.size) console.log(`\n[test] the other side is done; the node tier's report follows as it runs\n`);
   nodeOutput.release();
   const nodeCode = await nodeDone;
   return othersCode || nodeCode;

@@ -4,9 +4,8 @@
  * MinIO, and a fresh PostgreSQL pod restored from that dump holds the same users.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE_REFS } from '../harness/node/images.ts';
 import { psql } from './support/events.ts';
-import { apply, execIn, kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
+import { apply, execIn, kubectl, kubectlJson, postgresPodSpec, waitForPodsReady } from './support/node.ts';
 import { createPlatform, ensureOperatorInstalled, fetchFromPod, startClient } from './support/platform.ts';
 
 const ns = 'backup';
@@ -19,30 +18,7 @@ function freshPostgres(name: string): object {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: name } },
-    spec: {
-      securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
-      containers: [
-        {
-          name: 'postgres',
-          image: IMAGE_REFS.postgres,
-          imagePullPolicy: 'Never',
-          env: [
-            { name: 'POSTGRES_PASSWORD', value: 'restore-only' },
-            { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-          ],
-          readinessProbe: { exec: { command: ['pg_isready', '--host', '127.0.0.1'] }, periodSeconds: 1 },
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-          volumeMounts: [
-            { name: 'data', mountPath: '/var/lib/postgresql/data' },
-            { name: 'run', mountPath: '/var/run/postgresql' },
-          ],
-        },
-      ],
-      volumes: [
-        { name: 'data', emptyDir: {} },
-        { name: 'run', emptyDir: {} },
-      ],
-    },
+    spec: postgresPodSpec({ password: { value: 'restore-only' }, data: { emptyDir: {} } }),
   };
 }
 

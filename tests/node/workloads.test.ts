@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_REFS } from '../harness/node/images.ts';
-import { apply, clientPod, createNamespace, deleteNamespace, execIn, kubectl, kubectlJson, waitForPodsReady } from './support/node.ts';
+import {
+  apply,
+  clientPod,
+  createNamespace,
+  deleteNamespace,
+  execIn,
+  kubectl,
+  kubectlJson,
+  postgresPodSpec,
+  waitForPodsReady,
+} from './support/node.ts';
 import { waitUntil } from '../harness/process.ts';
 
 const namespace = 'node-workloads';
@@ -104,26 +114,8 @@ describe('node tier workloads', () => {
             selector: { matchLabels: { app: 'pg' } },
             template: {
               metadata: { labels: { app: 'pg' } },
-              spec: {
-                securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
-                containers: [
-                  {
-                    name: 'postgres',
-                    image: IMAGE_REFS.postgres,
-                    imagePullPolicy: 'Never',
-                    env: [
-                      { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg', key: 'password' } } },
-                      { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-                    ],
-                    readinessProbe: { exec: { command: ['pg_isready', '--host', '127.0.0.1'] }, periodSeconds: 1 },
-                    volumeMounts: [
-                      { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                      { name: 'run', mountPath: '/var/run/postgresql' },
-                    ],
-                  },
-                ],
-                volumes: [{ name: 'run', emptyDir: {} }],
-              },
+              // The data volume comes from the claim template below.
+              spec: postgresPodSpec({ password: { valueFrom: { secretKeyRef: { name: 'pg', key: 'password' } } } }),
             },
             volumeClaimTemplates: [
               { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { IMAGE_REFS } from '../../harness/node/images.ts';
 import { binaries } from '../../harness/paths.ts';
 import { spawnManaged, waitUntil } from '../../harness/process.ts';
 import { runOutput } from '../../harness/shell.ts';
@@ -144,4 +145,33 @@ export async function withPortForward<T>(namespace: string, target: string, port
   } finally {
     await forward.stop();
   }
+}
+
+/**
+ * A pod spec running the platform's PostgreSQL image as the operator runs it: uid 999, PGDATA under
+ * the `data` mount, ready once pg_isready answers. `data` is the volume source, unless a
+ * StatefulSet's claim template provides it.
+ */
+export function postgresPodSpec(o: { password: { value: string } | { valueFrom: object }; data?: object }): object {
+  return {
+    securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
+    containers: [
+      {
+        name: 'postgres',
+        image: IMAGE_REFS.postgres,
+        imagePullPolicy: 'Never',
+        env: [
+          { name: 'POSTGRES_PASSWORD', ...o.password },
+          { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+        ],
+        readinessProbe: { exec: { command: ['pg_isready', '--host', '127.0.0.1'] }, periodSeconds: 1 },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [
+          { name: 'data', mountPath: '/var/lib/postgresql/data' },
+          { name: 'run', mountPath: '/var/run/postgresql' },
+        ],
+      },
+    ],
+    volumes: [...(o.data ? [{ name: 'data', ...o.data }] : []), { name: 'run', emptyDir: {} }],
+  };
 }

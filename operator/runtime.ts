@@ -108,7 +108,7 @@ function monitoringCapabilities(client: KubeClient): Pick<ReconcilerDeps, 'capab
   let capabilities = { at: 0, value: { serviceMonitor: false, prometheusRule: false } };
   return {
     async capabilities() {
-      if (capabilities.at && Date.now() - capabilities.at < 60_000) return capabilities.value;
+      if (Date.now() - capabilities.at < 60_000) return capabilities.value;
       try {
         const group = await client.request<{ resources: { name: string }[] }>('GET', '/apis/monitoring.coreos.com/v1');
         const names = new Set(group.resources.map((r) => r.name));

@@ -387,9 +387,8 @@ async function imageBuilds(): Promise<ImageBuild[]> {
     contentBridge,
     { VERSION: nextPlatformVersion() },
   );
-  const redisCommanderDir = join(STANDINS, 'redis-commander');
   // npm has redis-commander up to 0.9.0; the operator's default tag is 0.9.1.
-  const redisCommander = standIn('redis-commander', IMAGE_REFS.redisCommander, { jq: join(redisCommanderDir, 'jq') }, node, {
+  const redisCommander = standIn('redis-commander', IMAGE_REFS.redisCommander, { jq: join(STANDINS, 'redis-commander/jq') }, node, {
     REDIS_COMMANDER_VERSION: REDIS_COMMANDER_NPM_VERSION,
   });
   redisCommander.npm = true;

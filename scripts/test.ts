@@ -4,6 +4,7 @@
  * - The node side runs the node project: its files take turns on one real node and spend most of
  *   their time waiting for pods.
  * - The other side runs `npm run check`, then every other project, which keep both cores busy.
+ *   The projects run even when the check fails, so one run reports both; either failing fails it.
  *
  * One after the other, a warm run took the sum of the two; side by side it takes about the longer
  * side (docs/testing.md, "Measured durations"). The node tier's own builds stay in `prepare`, before

@@ -17,8 +17,8 @@ import pg from 'pg';
 import { createPgliteDatabase } from '../../services/kit/deps/embedded/pglite.ts';
 import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
 import { MIGRATIONS_DIR } from '../../services/content-bridge/paths.ts';
-import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
 import { startBaseline } from '../lib/baselines.ts';
+import { startDependencies } from '../lib/dependencies.ts';
 import { seedContent } from '../lib/seed.ts';
 import { median, runLoad, type LoadResult } from '../lib/load.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
@@ -55,33 +55,27 @@ interface Target {
 
 /** The bridge on real PostgreSQL, Redis and MinIO, with 100 content items. */
 async function realTarget(): Promise<Target> {
-  const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
-  const password = `bench-${randomBytes(8).toString('hex')}`;
-  const bridge = await startBridge({
-    DATABASE_URL: postgres.url,
-    DATABASE_POOL_SIZE: '20',
-    REDIS_URL: redis.url,
-    S3_ENDPOINT: minio.endpoint,
-    S3_ACCESS_KEY: minio.accessKey,
-    S3_SECRET_KEY: minio.secretKey,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_EMAIL: 'bench@huntmaster.test',
-    ADMIN_PASSWORD: password,
-    RATE_LIMIT_SCALE: '1000000', // the login scenario measures argon2id, not the limiter
-  });
-  const db = new pg.Client({ connectionString: postgres.url });
-  await db.connect();
-  const ids = await seedContent(db, 100);
-  await db.end();
-  return {
-    bridge,
-    ids,
-    password,
-    close: async () => {
-      await bridge.stop();
-      await Promise.allSettled([postgres.close(), redis.close(), minio.close()]);
-    },
-  };
+  const deps = await startDependencies(['bench_bridge']);
+  try {
+    const password = `bench-${randomBytes(8).toString('hex')}`;
+    const bridge = await startBridge({
+      ...deps.serviceEnv('bench_bridge', 'bench-bridge'),
+      DATABASE_POOL_SIZE: '20',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ADMIN_EMAIL: 'bench@huntmaster.test',
+      ADMIN_PASSWORD: password,
+      RATE_LIMIT_SCALE: '1000000', // the login scenario measures argon2id, not the limiter
+    });
+    deps.onClose(() => bridge.stop());
+    const db = new pg.Client({ connectionString: deps.postgresUrl('bench_bridge') });
+    await db.connect();
+    const ids = await seedContent(db, 100);
+    await db.end();
+    return { bridge, ids, password, close: deps.close };
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
 }
 
 /**

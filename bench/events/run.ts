@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
-import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
+import { startDependencies } from '../lib/dependencies.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { registerStudents } from '../lib/seed.ts';
 import { median, runLoad, type LoadOptions, type LoadResult } from '../lib/load.ts';
@@ -76,33 +76,21 @@ interface Summary {
 async function main() {
   const load0 = loadavg();
   log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
-  const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
-  const closers: Array<() => Promise<unknown>> = [() => postgres.close(), () => redis.close(), () => minio.close()];
+  const deps = await startDependencies(['bench_events']);
   try {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE bench_events');
-    await admin.end();
     const adminPassword = `Adm1n-${randomBytes(9).toString('base64url')}`;
     const env = {
-      DATABASE_URL: postgres.urlFor('bench_events'),
-      REDIS_URL: redis.url,
-      S3_ENDPOINT: minio.endpoint,
-      S3_ACCESS_KEY: minio.accessKey,
-      S3_SECRET_KEY: minio.secretKey,
-      S3_BUCKET: 'bench-events',
+      ...deps.serviceEnv('bench_events', 'bench-events'),
       JWT_SECRET: randomBytes(32).toString('hex'),
       ADMIN_EMAIL: 'admin@huntmaster.bench',
       ADMIN_PASSWORD: adminPassword,
       RATE_LIMIT_SCALE: '1000000', // registering the bench's students is not what is measured
     };
     const first = await startService('content-bridge', env);
-    closers.unshift(() => first.stop());
+    deps.onClose(() => first.stop());
     const [raw, koa] = await Promise.all([startBaseline('node:http'), startBaseline('koa')]);
-    closers.unshift(
-      async () => raw.stop(),
-      async () => koa.stop(),
-    );
+    deps.onClose(() => raw.stop());
+    deps.onClose(() => koa.stop());
 
     const adminLogin = await json(`${first.url}/auth/login`, { email: 'admin@huntmaster.bench', password: adminPassword });
     const students = await registerStudents(first.url, STUDENTS);
@@ -221,7 +209,7 @@ async function main() {
     const results: Array<[Scenario, Summary]> = [];
     for (const s of oneReplica) results.push([s, await measure(s)]);
     const second = await startService('content-bridge', env);
-    closers.unshift(() => second.stop());
+    deps.onClose(() => second.stop());
     const both = [first, second];
     const twoReplicas: Scenario[] = [
       {
@@ -243,7 +231,7 @@ async function main() {
     ];
     for (const s of twoReplicas) results.push([s, await measure(s)]);
 
-    const db = new pg.Client({ connectionString: postgres.urlFor('bench_events') });
+    const db = new pg.Client({ connectionString: deps.postgresUrl('bench_events') });
     await db.connect();
     const stored = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM content.learning_events')).rows[0]!.n;
     await db.end();
@@ -272,7 +260,7 @@ async function main() {
     process.stdout.write(`${lines.join('\n')}\n`);
     if (stored !== acknowledged) process.exitCode = 1;
   } finally {
-    for (const close of closers) await close().catch(() => undefined);
+    await deps.close();
   }
 }
 

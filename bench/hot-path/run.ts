@@ -21,7 +21,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
 import { signAccessToken, tokenSettingsFromConfig } from '../../services/kit/auth/tokens.ts';
 import { loadMlServerConfig } from '../../services/ml-server/config.ts';
-import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
+import { startDependencies } from '../lib/dependencies.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadOptions } from '../lib/load.ts';
 import { registerStudents, seedContent } from '../lib/seed.ts';
@@ -76,43 +76,30 @@ async function main() {
   ensureWrk();
   const load0 = loadavg();
   log(`${cpus().length} CPUs, load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
-  const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
-  const closers: Array<() => Promise<unknown>> = [() => postgres.close(), () => redis.close(), () => minio.close()];
+  const deps = await startDependencies(['bench_bridge', 'bench_ml']);
   try {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE bench_bridge');
-    await admin.query('CREATE DATABASE bench_ml');
-    await admin.end();
-    const common = {
-      REDIS_URL: redis.url,
-      S3_ENDPOINT: minio.endpoint,
-      S3_ACCESS_KEY: minio.accessKey,
-      S3_SECRET_KEY: minio.secretKey,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    };
+    const jwtSecret = { JWT_SECRET: randomBytes(32).toString('hex') };
     const adminPassword = `Adm1n-${randomBytes(9).toString('base64url')}`;
     const bridge = await startService('content-bridge', {
-      ...common,
-      DATABASE_URL: postgres.urlFor('bench_bridge'),
+      ...deps.serviceEnv('bench_bridge', 'bench-bridge'),
+      ...jwtSecret,
       DATABASE_POOL_SIZE: '20',
-      S3_BUCKET: 'bench-bridge',
       ADMIN_EMAIL: 'admin@huntmaster.bench',
       ADMIN_PASSWORD: adminPassword,
       RATE_LIMIT_SCALE: '1000000', // registering the bench's students is not what is measured
     });
-    closers.unshift(() => bridge.stop());
-    const mlEnv = { ...common, DATABASE_URL: postgres.urlFor('bench_ml'), S3_BUCKET: 'bench-ml' };
+    deps.onClose(() => bridge.stop());
+    const mlEnv = { ...deps.serviceEnv('bench_ml', 'bench-ml'), ...jwtSecret };
     const ml = await startService('ml-server', mlEnv);
-    closers.unshift(() => ml.stop());
+    deps.onClose(() => ml.stop());
     const baseline = await startBaseline('node:http');
-    closers.unshift(async () => baseline.stop());
+    deps.onClose(() => baseline.stop());
 
     // Content: 100 published items, read once each so they are cached.
-    const db = new pg.Client({ connectionString: postgres.urlFor('bench_bridge') });
+    const db = new pg.Client({ connectionString: deps.postgresUrl('bench_bridge') });
     db.on('error', () => undefined); // PostgreSQL stops before this client when the bench fails
     await db.connect();
-    closers.unshift(() => db.end());
+    deps.onClose(() => db.end());
     const ids = await seedContent(db, 100);
     const adminLogin = await post(`${bridge.url}/auth/login`, { email: 'admin@huntmaster.bench', password: adminPassword });
     const adminAuth = { authorization: `Bearer ${adminLogin.access_token as string}` };
@@ -326,7 +313,7 @@ async function main() {
     process.stdout.write(`${lines.join('\n')}\n`);
     if (stored < acknowledged) process.exitCode = 1;
   } finally {
-    for (const close of closers) await close().catch(() => undefined);
+    await deps.close();
   }
 }
 

@@ -15,11 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import pg from 'pg';
 import { signAccessToken, tokenSettingsFromConfig } from '../../services/kit/auth/tokens.ts';
 import { loadModel } from '../../services/ml-server/inference/index.ts';
 import { loadMlServerConfig } from '../../services/ml-server/config.ts';
-import { startMinio, startPostgres, startRedis } from '../../tests/harness/index.ts';
+import { startDependencies } from '../lib/dependencies.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadOptions, type LoadResult } from '../lib/load.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
@@ -84,29 +83,17 @@ function randomRows(i: number, rows: number): string {
 async function main() {
   const load0 = loadavg();
   process.stderr.write(`starting PostgreSQL, Redis and MinIO (load average ${load0.map((x) => x.toFixed(2)).join(' ')})\n`);
-  const [postgres, redis, minio] = await Promise.all([startPostgres(), startRedis(), startMinio()]);
-  const closers: Array<() => Promise<unknown>> = [() => postgres.close(), () => redis.close(), () => minio.close()];
+  const deps = await startDependencies(['bench_ml']);
   try {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE bench_ml');
-    await admin.end();
     const env = {
-      DATABASE_URL: postgres.urlFor('bench_ml'),
-      REDIS_URL: redis.url,
-      S3_ENDPOINT: minio.endpoint,
-      S3_ACCESS_KEY: minio.accessKey,
-      S3_SECRET_KEY: minio.secretKey,
-      S3_BUCKET: 'bench-ml',
+      ...deps.serviceEnv('bench_ml', 'bench-ml'),
       JWT_SECRET: randomUUID() + randomUUID(),
     };
     const server = await startService('ml-server', env);
-    closers.unshift(() => server.stop());
+    deps.onClose(() => server.stop());
     const [raw, koa] = await Promise.all([startBaseline('node:http'), startBaseline('koa')]);
-    closers.unshift(
-      async () => raw.stop(),
-      async () => koa.stop(),
-    );
+    deps.onClose(() => raw.stop());
+    deps.onClose(() => koa.stop());
 
     const config = loadMlServerConfig(env);
     const token = signAccessToken(tokenSettingsFromConfig(config), { userId: randomUUID(), username: 'bench', roles: ['admin'] }).token;
@@ -155,9 +142,9 @@ async function main() {
     const cached = await measure('/predict 1 row, cached', { ...predict, body: cachedBody }, [server]);
     // Two replicas on the two cores, the connections spread over them as a Service spreads them.
     const second = await startService('ml-server', env);
-    closers.unshift(() => second.stop());
+    deps.onClose(() => second.stop());
     const raw2 = await startBaseline('node:http');
-    closers.unshift(async () => raw2.stop());
+    deps.onClose(() => raw2.stop());
     const rawTwo = await measure('node:http hello world, 2 processes', { ...common, url: [raw.url, raw2.url] });
     const replicas = [server, second];
     const uncached2 = await measure(
@@ -234,7 +221,7 @@ async function main() {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    for (const close of closers) await close().catch(() => undefined);
+    await deps.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /** Helpers for tests on the node tier: kubectl as the admin, applying objects, waiting, exec in pods. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -144,6 +144,7 @@ export async function withPortForward<T>(namespace: string, target: string, port
     return await fn(`http://127.0.0.1:${local}`);
   } finally {
     await forward.stop();
+    rmSync(logDir, { recursive: true, force: true });
   }
 }
 

@@ -9,6 +9,8 @@
  * PostgreSQL StatefulSet ready (the migration Job waits for it) the moment they appear. Leader
  * election is off so that Lease renewals do not blur the request counts.
  *   ./node_modules/.bin/node bench/operator/run.ts
+ * The operator runs under the chart's memory limit for its container (a memory cgroup; node sizes its
+ * heap from it, as in a pod); OPERATOR_MEMORY_LIMIT=none runs it without one.
  * OPERATOR_NODE_OPTIONS passes flags to the operator's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
  * for a CPU profile, written when it stops; `--heapsnapshot-signal=SIGUSR2` to take a heap snapshot
  * at steady state, written into the operator's working directory).
@@ -27,6 +29,9 @@ import { REPO_ROOT } from '../../tests/harness/paths.ts';
 import { installCrd, platform } from '../../tests/operator/support/crd.ts';
 import { completeJob as completeJobIn } from '../../tests/operator/support/controllers.ts';
 import { percentile } from '../lib/load.ts';
+import { createMemoryLimit } from '../lib/memory-limit.ts';
+import { quantityValue } from '../../operator/specs/quantity.ts';
+import { parse as parseYaml } from 'yaml';
 
 const NS = 'bench';
 const RESYNC_SECONDS = 20;
@@ -38,6 +43,12 @@ function procStats(pid: number) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
   return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
+}
+
+/** The chart's memory limit for the operator container: the bench runs the operator under it, as a pod does. */
+function chartMemoryLimit(): string {
+  const values = parseYaml(readFileSync(join(REPO_ROOT, 'charts/huntmaster/values.yaml'), 'utf8'));
+  return values.operator.resources.limits.memory;
 }
 
 async function requestsByMethod(port: number): Promise<Record<string, number>> {
@@ -112,7 +123,10 @@ async function main() {
 
   const port = await freePort();
   const nodeArgs = (process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const operator = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...nodeArgs, 'operator/main.ts'], {
+  const memoryLimit = process.env.OPERATOR_MEMORY_LIMIT === 'none' ? undefined : chartMemoryLimit();
+  const limit = memoryLimit ? createMemoryLimit(quantityValue(memoryLimit)!) : undefined;
+  const command: [string, string[]] = [`${REPO_ROOT}/node_modules/.bin/node`, [...nodeArgs, 'operator/main.ts']];
+  const operator = spawn(...(limit ? limit.wrap(...command) : command), {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
@@ -182,6 +196,7 @@ async function main() {
     const rows = [
       ['Machine', `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`],
       ['Date', new Date().toISOString().slice(0, 10)],
+      ['Operator memory limit (cgroup)', memoryLimit ?? 'none'],
       ['Load average (1 min) at the start / at the end', `${load0.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}`],
       [
         `One CR on an idle operator → all children created, p50 (${IDLE_SAMPLES} CRs, one at a time)`,
@@ -199,7 +214,10 @@ async function main() {
     console.log('\n| Measure | Value |\n| --- | --- |');
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   } finally {
+    const exited = new Promise((resolve) => operator.once('exit', resolve));
     operator.kill('SIGTERM');
+    await exited;
+    limit?.remove();
     await jobs.stop();
     await statefulSets.stop();
     await deployments.stop();

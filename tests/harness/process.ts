@@ -117,7 +117,7 @@ function isAlive(pid: number): boolean {
 export function reapOrphans(all = false): number {
   if (!existsSync(runDir())) return 0;
   let killed = 0;
-  for (const file of readdirSync(runDir())) {
+  for (const file of readdirSync(runDir()).filter((f) => f.endsWith('.pid'))) {
     const [owner, pid] = readFileSync(join(runDir(), file), 'utf8').split(' ').map(Number);
     if (!owner || !pid) continue;
     if (all || !isAlive(owner)) {

@@ -4,7 +4,7 @@
  * same cleanup runs before a start, for whatever a crashed run left; the machine's state from
  * before that run is kept in a file, so the cleanup knows what was there already.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaries, runDir } from '../paths.ts';
@@ -90,6 +90,8 @@ export function readBaseline(): HostBaseline | undefined {
 /** Records the machine's state before a start; kept on disk until a clean teardown. */
 export async function recordBaseline(): Promise<HostBaseline> {
   const baseline = await snapshot();
+  // On a new machine the node side can get here before any process has made the run directory.
+  mkdirSync(runDir(), { recursive: true });
   writeFileSync(baselineFile(), JSON.stringify(baseline, null, 2));
   return baseline;
 }

@@ -31,7 +31,10 @@ export async function startDependencies(databases: string[]): Promise<BenchDepen
     }),
     onClose: (stop) => closers.unshift(stop),
     close: async () => {
-      for (const close of closers.splice(0)) await Promise.resolve().then(close).catch(() => undefined);
+      for (const close of closers.splice(0))
+        await Promise.resolve()
+          .then(close)
+          .catch(() => undefined);
     },
   };
   try {

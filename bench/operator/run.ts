@@ -11,6 +11,8 @@
  *   ./node_modules/.bin/node bench/operator/run.ts
  * The operator runs under the chart's memory limit for its container (a memory cgroup; node sizes its
  * heap from it, as in a pod); OPERATOR_MEMORY_LIMIT=none runs it without one.
+ * The operator gets the image's node flags (its CMD) and glibc allocator settings (operator/Dockerfile's ENV MALLOC_*); MALLOC_*
+ * variables in the bench's own environment override them.
  * OPERATOR_NODE_OPTIONS passes flags to the operator's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
  * for a CPU profile, written when it stops; `--heapsnapshot-signal=SIGUSR2` to take a heap snapshot
  * at steady state, written into the operator's working directory).
@@ -39,16 +41,30 @@ const IDLE_SAMPLES = 7;
 const TOTAL = 200;
 
 function procStats(pid: number) {
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return { rssMb: rssKb / 1024, cpuSeconds: ticks / 100 };
+  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuSeconds: ticks / 100 };
 }
 
 /** The chart's memory limit for the operator container: the bench runs the operator under it, as a pod does. */
 function chartMemoryLimit(): string {
   const values = parseYaml(readFileSync(join(REPO_ROOT, 'charts/huntmaster/values.yaml'), 'utf8'));
   return values.operator.resources.limits.memory;
+}
+
+/** The node flags of the operator image's CMD (its last stage, the runtime), which the bench runs with too. */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'operator/Dockerfile'), 'utf8');
+  const argv = JSON.parse([...dockerfile.matchAll(/^CMD (\[.*\])$/gm)].at(-1)![1]!) as string[];
+  return argv.slice(1, -1);
+}
+
+/** The glibc allocator settings of the operator image (its Dockerfile's `ENV MALLOC_*=…`), which the bench runs with too. */
+function imageAllocatorEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'operator/Dockerfile'), 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
 }
 
 async function requestsByMethod(port: number): Promise<Record<string, number>> {
@@ -122,7 +138,7 @@ async function main() {
   await Promise.all([jobs.waitForSync(10_000), statefulSets.waitForSync(10_000), deployments.waitForSync(10_000)]);
 
   const port = await freePort();
-  const nodeArgs = (process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...imageNodeFlags(), ...(process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean)];
   const memoryLimit = process.env.OPERATOR_MEMORY_LIMIT === 'none' ? undefined : chartMemoryLimit();
   const limit = memoryLimit ? createMemoryLimit(quantityValue(memoryLimit)!) : undefined;
   const command: [string, string[]] = [`${REPO_ROOT}/node_modules/.bin/node`, [...nodeArgs, 'operator/main.ts']];
@@ -130,6 +146,8 @@ async function main() {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
+      ...imageAllocatorEnv(),
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
       KUBECONFIG: kubeconfigPath,
       WATCH_NAMESPACES: NS,
       OPERATOR_NAMESPACE: NS,
@@ -204,7 +222,10 @@ async function main() {
       ],
       ['CR create → all children created, p50 (50 CRs)', `${percentile(latencies, 50).toFixed(0)} ms`],
       ['CR create → all children created, p99 (50 CRs)', `${percentile(latencies, 99).toFixed(0)} ms`],
-      [`Operator RSS, ${TOTAL} CRs at steady state`, `${s1.rssMb.toFixed(0)} MiB`],
+      [
+        `Operator RSS, ${TOTAL} CRs at steady state`,
+        `${s1.rssMb.toFixed(0)} MiB (anonymous ${s1.anonMb.toFixed(0)}, file-backed ${s1.fileMb.toFixed(0)})`,
+      ],
       ['Operator RSS with no CR, once ready', `${rssAtStart.toFixed(0)} MiB`],
       [`Operator memory, ${TOTAL} CRs at steady state`, heap],
       [`Operator CPU, ${TOTAL} CRs at steady state`, `${(((s1.cpuSeconds - s0.cpuSeconds) / window) * 100).toFixed(1)} % of one core`],

@@ -32,6 +32,7 @@ import { installCrd, platform } from '../../tests/operator/support/crd.ts';
 import { completeJob as completeJobIn } from '../../tests/operator/support/controllers.ts';
 import { percentile } from '../lib/load.ts';
 import { createMemoryLimit } from '../lib/memory-limit.ts';
+import { processCpuSeconds } from '../lib/service.ts';
 import { quantityValue } from '../../operator/specs/quantity.ts';
 import { parse as parseYaml } from 'yaml';
 
@@ -43,9 +44,7 @@ const TOTAL = 200;
 function procStats(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuSeconds: ticks / 100 };
+  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuSeconds: processCpuSeconds(pid) };
 }
 
 /** The chart's memory limit for the operator container: the bench runs the operator under it, as a pod does. */
@@ -54,17 +53,17 @@ function chartMemoryLimit(): string {
   return values.operator.resources.limits.memory;
 }
 
-/** The node flags of the operator image's CMD (its last stage, the runtime), which the bench runs with too. */
-function imageNodeFlags(): string[] {
+/**
+ * How the operator image starts node, which the bench copies: the node flags of its CMD (the last
+ * stage, the runtime's) and its glibc allocator settings (`ENV MALLOC_*=…`).
+ */
+function imageStart(): { nodeFlags: string[]; allocatorEnv: Record<string, string> } {
   const dockerfile = readFileSync(join(REPO_ROOT, 'operator/Dockerfile'), 'utf8');
   const argv = JSON.parse([...dockerfile.matchAll(/^CMD (\[.*\])$/gm)].at(-1)![1]!) as string[];
-  return argv.slice(1, -1);
-}
-
-/** The glibc allocator settings of the operator image (its Dockerfile's `ENV MALLOC_*=…`), which the bench runs with too. */
-function imageAllocatorEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(REPO_ROOT, 'operator/Dockerfile'), 'utf8');
-  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+  return {
+    nodeFlags: argv.slice(1, -1),
+    allocatorEnv: Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+  };
 }
 
 async function requestsByMethod(port: number): Promise<Record<string, number>> {
@@ -138,7 +137,8 @@ async function main() {
   await Promise.all([jobs.waitForSync(10_000), statefulSets.waitForSync(10_000), deployments.waitForSync(10_000)]);
 
   const port = await freePort();
-  const nodeArgs = [...imageNodeFlags(), ...(process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean)];
+  const image = imageStart();
+  const nodeArgs = [...image.nodeFlags, ...(process.env.OPERATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean)];
   const memoryLimit = process.env.OPERATOR_MEMORY_LIMIT === 'none' ? undefined : chartMemoryLimit();
   const limit = memoryLimit ? createMemoryLimit(quantityValue(memoryLimit)!) : undefined;
   const command: [string, string[]] = [`${REPO_ROOT}/node_modules/.bin/node`, [...nodeArgs, 'operator/main.ts']];
@@ -146,7 +146,7 @@ async function main() {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH,
-      ...imageAllocatorEnv(),
+      ...image.allocatorEnv,
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
       KUBECONFIG: kubeconfigPath,
       WATCH_NAMESPACES: NS,
@@ -159,6 +159,8 @@ async function main() {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // Made at once, so the cleanup also waits correctly for an operator that already died (e.g. over its memory limit).
+  const exited = new Promise((resolve) => operator.once('exit', resolve));
   try {
     await waitUntil('operator ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, {
       timeoutMs: 30_000,
@@ -235,7 +237,6 @@ async function main() {
     console.log('\n| Measure | Value |\n| --- | --- |');
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   } finally {
-    const exited = new Promise((resolve) => operator.once('exit', resolve));
     operator.kill('SIGTERM');
     await exited;
     limit?.remove();

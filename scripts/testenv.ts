@@ -8,7 +8,7 @@
  *   down                kill every component any earlier run left behind, and remove the node tier's leftovers
  */
 import { parseArgs } from 'node:util';
-import { ensureAptPackages, ensureBinaries, PrerequisiteError } from '../tests/harness/build.ts';
+import { ensureAptPackages, ensureBinaries, PrerequisiteError, pruneGoCaches } from '../tests/harness/build.ts';
 import { cleanupNode } from '../tests/harness/node/cleanup.ts';
 import { baseRootfs, ensureImages } from '../tests/harness/node/images.ts';
 import { reapOrphans } from '../tests/harness/process.ts';
@@ -22,6 +22,7 @@ async function prepare(): Promise<void> {
   await Promise.all([ensureBinaries(), images ? baseRootfs() : undefined]);
   if (images) await ensureImages();
   else console.log('[testenv] not root: the node tier and its images are skipped here (they need root)');
+  await pruneGoCaches();
   console.log(`[testenv] ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

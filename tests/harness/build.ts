@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, binaries, binDirs, cacheRoot } from './paths.ts';
+import { REPO_ROOT, binaries, binDirs, cacheRoot, goCacheEnv } from './paths.ts';
 import {
   COREDNS_VERSION,
   CRICTL_VERSION,
@@ -148,16 +148,19 @@ function prometheusLdflags(): string {
   return ['-s -w', `-X github.com/prometheus/common/version.Version=${PROMETHEUS_RELEASE}`].join(' ');
 }
 
+/** A go command with our own build and module caches (goCacheEnv). */
+function runGo(step: string, args: string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return run(step, 'go', args, { cwd, env: { ...goCacheEnv(), ...env } });
+}
+
 /** One `go build` of Kubernetes commands from tools/k8s, which pins every module, with the version stamped in. */
 function goBuildK8s(step: string, tmp: string, packages: string[]): Promise<void> {
-  return run(step, 'go', ['build', '-trimpath', '-ldflags', k8sLdflags(), '-o', tmp + '/', ...packages], {
-    cwd: join(REPO_ROOT, 'tools/k8s'),
-  });
+  return runGo(step, ['build', '-trimpath', '-ldflags', k8sLdflags(), '-o', tmp + '/', ...packages], join(REPO_ROOT, 'tools/k8s'));
 }
 
 /** `go install module@version` into the build's temp dir: for modules without replace directives. */
 function goInstall(step: string, moduleAtVersion: string, ldflags = '-s -w') {
-  return (tmp: string) => run(step, 'go', ['install', '-trimpath', '-ldflags', ldflags, moduleAtVersion], { env: { GOBIN: tmp } });
+  return (tmp: string) => runGo(step, ['install', '-trimpath', '-ldflags', ldflags, moduleAtVersion], undefined, { GOBIN: tmp });
 }
 
 const goBuilds = (): GoBuild[] => [
@@ -222,9 +225,8 @@ const goBuilds = (): GoBuild[] => [
       const gomod = readFileSync(join(REPO_ROOT, 'tools/promtool/go.mod'), 'utf8');
       if (!gomod.includes(`github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}`))
         throw new Error(`tools/promtool/go.mod does not require prometheus ${PROMETHEUS_MODULE_VERSION} (versions.ts)`);
-      await run(
+      await runGo(
         'go build prometheus promtool',
-        'go',
         [
           'build',
           '-trimpath',
@@ -237,7 +239,7 @@ const goBuilds = (): GoBuild[] => [
           'github.com/prometheus/prometheus/cmd/prometheus',
           'github.com/prometheus/prometheus/cmd/promtool',
         ],
-        { cwd: join(REPO_ROOT, 'tools/promtool') },
+        join(REPO_ROOT, 'tools/promtool'),
       );
     },
   },
@@ -247,9 +249,11 @@ const goBuilds = (): GoBuild[] => [
     dir: binDirs.kindcheck(),
     outputs: [binaries.kindcheck(), binaries.tiltfileCheck()],
     build: (tmp) =>
-      run('go build kindcheck', 'go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp + '/', '.', './tiltfile'], {
-        cwd: join(REPO_ROOT, 'tools/kindcheck'),
-      }),
+      runGo(
+        'go build kindcheck',
+        ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp + '/', '.', './tiltfile'],
+        join(REPO_ROOT, 'tools/kindcheck'),
+      ),
   },
   // The node tier: a real kubelet and what it needs around it.
   {
@@ -319,6 +323,18 @@ export async function ensureBinaries(only?: Component[]): Promise<void> {
   requireGo();
   mkdirSync(cacheRoot(), { recursive: true });
   await runInTwoWorkers(pending);
+}
+
+/**
+ * Drops our Go build and module caches once every binary is built (about 14 GiB after a cold prepare):
+ * they would only speed up a rebuild after a version bump, and a new machine needs the disk.
+ */
+export async function pruneGoCaches(): Promise<void> {
+  const goDir = join(cacheRoot(), 'go');
+  if (!existsSync(goDir) || !goBuilds().every((b) => b.outputs.every((o) => existsSync(o)))) return;
+  await runGo('go clean', ['clean', '-cache', '-modcache']);
+  rmSync(goDir, { recursive: true, force: true });
+  log(`dropped the Go build and module caches in ${goDir}: every binary is built`);
 }
 
 /**

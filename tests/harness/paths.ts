@@ -21,6 +21,13 @@ import {
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
+/**
+ * Go's build and module caches for our builds, under the cache root rather than the user's, so that
+ * prepare may drop them (about 14 GiB) once every binary is built: a new CI machine needs that disk
+ * for the node tier's pods.
+ */
+export const goCacheEnv = () => ({ GOCACHE: join(cacheRoot(), 'go', 'build'), GOMODCACHE: join(cacheRoot(), 'go', 'mod') });
+
 /** Built binaries live outside the repository so every clone on the machine shares them. */
 export function cacheRoot(): string {
   if (process.env.HMA_TESTENV_CACHE) return resolve(process.env.HMA_TESTENV_CACHE);

@@ -5,7 +5,8 @@
  * (see network.ts), every file under one temp dir, every process started and stopped by its pid.
  * On demand, kube-router's network-policy controller enforces NetworkPolicies (policy-agent.ts).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequester, type ApiRequest } from '../apiclient.ts';
 import { etcdArgs } from '../etcd.ts';
@@ -82,8 +83,26 @@ function requireRoot(): void {
   if (missing.length) throw new Error(`node tier binaries missing (${missing.join(', ')}): run \`npm run testenv -- prepare\``);
 }
 
+/**
+ * Measured: the node project's files take 2.9 GiB (unpacked images, volumes, logs); the kubelet stops
+ * taking pods 512 MiB before the disk is full. Failing here names the cause in seconds; otherwise every
+ * pod stays Pending under the DiskPressure taint and each test waits out its timeout.
+ */
+export const NODE_TIER_MIN_FREE_BYTES = 4 * 1024 ** 3;
+
+function requireFreeDisk(dir: string): void {
+  const { bavail, bsize } = statfsSync(dir);
+  const free = bavail * bsize;
+  if (free < NODE_TIER_MIN_FREE_BYTES)
+    throw new Error(
+      `the node tier needs ${NODE_TIER_MIN_FREE_BYTES / 1024 ** 3} GiB free where it keeps its files (${dir}); ` +
+        `${(free / 1024 ** 3).toFixed(1)} GiB are`,
+    );
+}
+
 export async function startNodeCluster(): Promise<NodeCluster> {
   requireRoot();
+  requireFreeDisk(tmpdir());
   const started = Date.now();
   const layout = await ensureImages();
   await cleanupNode(); // whatever a crashed run left

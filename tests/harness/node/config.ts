@@ -100,6 +100,14 @@ export function kubeconfig(server: string, caPem: string, user: string, token: s
   );
 }
 
+/** The kubelet's hard eviction signals: what a test node must keep free before it stops taking pods. */
+export const KUBELET_EVICTION_HARD = {
+  'memory.available': '100Mi',
+  'nodefs.available': '512Mi',
+  'imagefs.available': '512Mi',
+  'nodefs.inodesFree': '10000',
+};
+
 export function writeKubeletConfig(paths: NodePaths, pki: Pki): string {
   const file = join(paths.dir, 'kubelet-config.json');
   const resolvConf = join(paths.dir, 'resolv.conf');
@@ -135,7 +143,9 @@ export function writeKubeletConfig(paths: NodePaths, pki: Pki): string {
     // Images cannot be pulled again, so they are never garbage-collected.
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },
+    // Absolute floors, not shares: on a big, nearly full disk (CI's: 2% of 252 GB is 5 GB) a share put the
+    // node under DiskPressure, its taint kept every pod unscheduled, and each node test timed out.
+    evictionHard: KUBELET_EVICTION_HARD,
     shutdownGracePeriod: '0s',
     rotateCertificates: false,
     serverTLSBootstrap: false,

@@ -18,8 +18,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { binaries, cacheRoot, REPO_ROOT } from '../paths.ts';
+import { dirname, join, relative, sep } from 'node:path';
+import { binaries, cacheRoot, goCacheEnv, REPO_ROOT } from '../paths.ts';
 import {
   COREDNS_VERSION,
   NODE_BINARY_VERSION,
@@ -270,7 +270,9 @@ async function nodeDistribution(): Promise<string> {
 async function pauseBinary(): Promise<string> {
   const out = join(imagesRoot(), 'pause', 'pause');
   if (existsSync(out)) return out;
-  const modDir = (await runOutput('go', ['mod', 'download', '-json', 'k8s.io/kubernetes'], { cwd: join(REPO_ROOT, 'tools/k8s') })).trim();
+  const modDir = (
+    await runOutput('go', ['mod', 'download', '-json', 'k8s.io/kubernetes'], { cwd: join(REPO_ROOT, 'tools/k8s'), env: goCacheEnv() })
+  ).trim();
   const source = join(JSON.parse(modDir).Dir as string, 'build/pause/linux/pause.c');
   mkdirSync(join(out, '..'), { recursive: true });
   await run('cc pause', 'cc', ['-Os', '-Wall', '-Werror', '-static', '-DVERSION=v3.10.1-hma', '-o', `${out}.tmp`, source]);
@@ -281,9 +283,16 @@ async function pauseBinary(): Promise<string> {
 
 /** A file of Prometheus' Go module (the version tools/promtool requires), e.g. its example configuration. */
 async function prometheusModuleFile(path: string): Promise<string> {
+  // Copied out of the module cache, which prepare drops (pruneGoCaches).
+  const kept = join(imagesRoot(), 'prometheus-module', PROMETHEUS_MODULE_VERSION, path);
+  if (existsSync(kept)) return kept;
   const mod = `github.com/prometheus/prometheus@${PROMETHEUS_MODULE_VERSION}`;
-  const info = (await runOutput('go', ['mod', 'download', '-json', mod], { cwd: join(REPO_ROOT, 'tools/promtool') })).trim();
-  return join(JSON.parse(info).Dir as string, path);
+  const info = (
+    await runOutput('go', ['mod', 'download', '-json', mod], { cwd: join(REPO_ROOT, 'tools/promtool'), env: goCacheEnv() })
+  ).trim();
+  mkdirSync(dirname(kept), { recursive: true });
+  copyFileSync(join(JSON.parse(info).Dir as string, path), kept);
+  return kept;
 }
 
 /** Files of our own images' build context, as .dockerignore leaves them: they key the cache. */

@@ -58,9 +58,7 @@ export async function waitForPodsReady(namespace: string, selector: string, coun
       `${count} pod(s) ${selector} Ready in ${namespace}`,
       async () => {
         const pods = (await kubectlJson(['-n', namespace, 'get', 'pods', '-l', selector])).items as any[];
-        last = pods
-          .map((p) => `${p.metadata.name}: ${p.status.phase} ${JSON.stringify(p.status.containerStatuses?.map((c: any) => c.state))}`)
-          .join('\n');
+        last = pods.map(describePodState).join('\n');
         const ready = pods.filter((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
         return ready.length >= count;
       },
@@ -69,6 +67,15 @@ export async function waitForPodsReady(namespace: string, selector: string, coun
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${last}`, { cause: err });
   }
+}
+
+/** A pod's phase and containers' states, or, while it is unscheduled, the scheduler's reason (a node taint, say). */
+function describePodState(pod: any): string {
+  const unscheduled = pod.status.conditions?.find((c: any) => c.type === 'PodScheduled' && c.status !== 'True');
+  const detail = unscheduled
+    ? `unscheduled: ${unscheduled.message ?? unscheduled.reason}`
+    : JSON.stringify(pod.status.containerStatuses?.map((c: any) => c.state));
+  return `${pod.metadata.name}: ${pod.status.phase} ${detail}`;
 }
 
 /** Runs a command in a pod's first container and returns its stdout. */

@@ -69,7 +69,9 @@ interface Sample {
   perSecond: number;
   p50: number;
   p99: number;
-  cpuUs: number;
+  /** CPU per request of the process that answered, in its own code and in the kernel. */
+  userUs: number;
+  systemUs: number;
 }
 
 async function main() {
@@ -230,7 +232,11 @@ async function main() {
     let acknowledged = 0;
     const measure = async (s: Scenario, generator: Generator, durationMs: number, record: boolean) => {
       const prefix = `r${++run}`;
-      const cpu0 = s.servers.reduce((n, p) => n + p.cpuSeconds(), 0);
+      // A baseline's CPU too: the yardstick per request, beside the routes'.
+      const answering = s.servers.length ? s.servers : [baseline];
+      const cpuNow = () =>
+        answering.reduce((n, p) => ({ user: n.user + p.cpuTimes().user, system: n.system + p.cpuTimes().system }), { user: 0, system: 0 });
+      const cpu0 = cpuNow();
       let result: { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
       if (generator === 'load') {
         const r = await runLoad({ ...s.load!(prefix), durationMs, warmupMs: 0 });
@@ -242,13 +248,14 @@ async function main() {
         result = await runWrk({ ...s.wrk!(prefix), durationMs });
         if (s.events) acknowledged += (result.requests - result.errors) * s.events;
       }
-      const cpu = s.servers.reduce((n, p) => n + p.cpuSeconds(), 0) - cpu0;
+      const cpu1 = cpuNow();
       if (result.errors) throw new Error(`${s.name} (${generator}): ${result.errors} errors`);
       const sample = {
         perSecond: result.rps * (s.events || 1),
         p50: result.p50Ms,
         p99: result.p99Ms,
-        cpuUs: (cpu * 1e6) / result.requests,
+        userUs: ((cpu1.user - cpu0.user) * 1e6) / result.requests,
+        systemUs: ((cpu1.system - cpu0.system) * 1e6) / result.requests,
       };
       if (!record) return sample;
       const key = `${s.name}|${generator}`;
@@ -283,7 +290,8 @@ async function main() {
         runs: list.map((x) => x.perSecond),
         p50: median(list.map((x) => x.p50)),
         p99: median(list.map((x) => x.p99)),
-        cpuUs: median(list.map((x) => x.cpuUs)),
+        userUs: median(list.map((x) => x.userUs)),
+        systemUs: median(list.map((x) => x.systemUs)),
       };
     };
     const lines = [
@@ -293,7 +301,7 @@ async function main() {
         `load average ${load0.map((x) => x.toFixed(2)).join(' ')} before, ${load1.map((x) => x.toFixed(2)).join(' ')} after. ` +
         `${ROUNDS} rounds × ${SECONDS} s per scenario and generator after a 1 s warm-up, medians; each route measured right after its baseline on the same generator, ratio = the median of those paired ratios (per round in brackets).`,
       '',
-      '| scenario | generator | median /s | runs | p50 ms | p99 ms | server CPU µs/request | vs node:http | target | met |',
+      '| scenario | generator | median /s | runs | p50 ms | p99 ms | server CPU µs/request: user + system | vs node:http | target | met |',
       '|---|---|---:|---|---:|---:|---:|---:|---|---|',
     ];
     for (const [s, g] of plan) {
@@ -302,7 +310,7 @@ async function main() {
       const ratio = paired.length ? median(paired) : NaN;
       const unit = s.events ? 'events/s' : 'req/s';
       lines.push(
-        `| ${s.name} | ${g === 'load' ? 'bench/lib/load.ts' : 'wrk'} | ${fmt(r.perSecond)} ${unit} | ${r.runs.map((x) => fmt(x)).join(' / ')} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${s.servers.length ? fmt(r.cpuUs) : ''} | ${Number.isNaN(ratio) ? '' : `${fmt(ratio, 2)}× (${paired.map((x) => fmt(x, 2)).join(' ')})`} | ${s.target ?? ''} | ${s.met ? (s.met(r.perSecond, r.p99, ratio) ? 'yes' : 'no') : ''} |`,
+        `| ${s.name} | ${g === 'load' ? 'bench/lib/load.ts' : 'wrk'} | ${fmt(r.perSecond)} ${unit} | ${r.runs.map((x) => fmt(x)).join(' / ')} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.userUs + r.systemUs)}: ${fmt(r.userUs)} + ${fmt(r.systemUs)} | ${Number.isNaN(ratio) ? '' : `${fmt(ratio, 2)}× (${paired.map((x) => fmt(x, 2)).join(' ')})`} | ${s.target ?? ''} | ${s.met ? (s.met(r.perSecond, r.p99, ratio) ? 'yes' : 'no') : ''} |`,
       );
     }
     lines.push(

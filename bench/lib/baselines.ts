@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../tests/harness/ports.ts';
+import { processCpuTimes, type CpuTimes } from './service.ts';
 
 const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
 
@@ -17,6 +18,7 @@ const SOURCES = {
 export interface Baseline {
   url: string;
   child: ChildProcess;
+  cpuTimes(): CpuTimes;
   stop(): void;
 }
 
@@ -32,7 +34,7 @@ export async function startBaseline(kind: keyof typeof SOURCES): Promise<Baselin
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`${kind} baseline exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}/`, child, stop: () => child.kill('SIGKILL') };
+  return { url: `http://127.0.0.1:${port}/`, child, cpuTimes: () => processCpuTimes(child.pid!), stop: () => child.kill('SIGKILL') };
 }
 
 export function machineDescription(): string {

@@ -14,16 +14,28 @@ export interface ServiceProcess {
   pid: number;
   /** User + system CPU seconds the process has used so far. */
   cpuSeconds(): number;
+  cpuTimes(): CpuTimes;
   stop(): Promise<void>;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-export function processCpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far: in its own code (user) and in the kernel for it (system). */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+export function processCpuTimes(pid: number): CpuTimes {
   // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+export function processCpuSeconds(pid: number): number {
+  const { user, system } = processCpuTimes(pid);
+  return user + system;
 }
 
 /**
@@ -50,6 +62,7 @@ export async function startService(name: 'content-bridge' | 'ml-server', env: Re
     url,
     pid: child.pid!,
     cpuSeconds: () => processCpuSeconds(child.pid!),
+    cpuTimes: () => processCpuTimes(child.pid!),
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

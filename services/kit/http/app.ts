@@ -5,14 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Context, type Middleware } from 'koa';
 import { Gauge } from 'prom-client';
-import { Router } from '@koa/router';
 import type { Logger } from '../observability/logger.ts';
 import { accessLogWriter } from '../observability/access-log.ts';
 import { createMetrics, type HttpMetrics } from '../observability/metrics.ts';
 import { errorMiddleware } from './errors.ts';
 import { createHealth, type Health, type ReadinessCheck } from './health.ts';
 import { buildOpenApi } from './openapi.ts';
-import { mountRoutes, type RouteSpec } from './routes.ts';
+import { routesMiddleware, type RouteSpec } from './routes.ts';
 
 export interface ServiceAppOptions {
   name: string;
@@ -124,9 +123,6 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   });
 
   if (opts.authenticate) app.use(opts.authenticate);
-  const router = new Router();
-  mountRoutes(router, opts.routes, { maxJsonBodyBytes: opts.maxJsonBodyBytes });
-  app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(routesMiddleware(opts.routes, { maxJsonBodyBytes: opts.maxJsonBodyBytes }));
   return { app, health, metrics, openapi };
 }

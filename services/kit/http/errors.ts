@@ -46,7 +46,7 @@ export function errorMiddleware(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) throw problem.notFound(`No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       const p = toProblem(err);
-      if (p.status >= 500) {
+      if (p.status >= 500 && p.status !== 501) {
         const log = (ctx.state.log as Logger | undefined) ?? logger;
         log.error({ err, status: p.status }, 'request failed');
       }

@@ -2,12 +2,13 @@
  * Declarative routes: one definition carries the path, the access rule and the zod schemas, and
  * feeds both the router (validation, authorization) and the OpenAPI document.
  */
-import type { Context } from 'koa';
-import { Router } from '@koa/router';
+import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { readJson } from './body.ts';
 import { fieldErrors } from './field-errors.ts';
-import { problem } from './problem.ts';
+import { problem, ProblemError } from './problem.ts';
+import { createRouteTable } from './route-table.ts';
+import { recordRoute } from '../observability/trace-route.ts';
 import { findUnstorableText } from './storable-text.ts';
 
 export const ROLES = ['student', 'instructor', 'admin'] as const;
@@ -88,23 +89,53 @@ export interface MountOptions {
   maxJsonBodyBytes: number;
 }
 
-/** Registers every spec on a router. Validation order: auth first, so anonymous probes learn nothing. */
-export function mountRoutes(router: Router, specs: RouteSpec[], opts: MountOptions): void {
+/** The methods the services implement; any other is 501 Not Implemented. */
+const IMPLEMENTED_METHODS = new Set(['HEAD', 'OPTIONS', 'GET', 'PUT', 'PATCH', 'POST', 'DELETE']);
+
+type RouteHandler = (ctx: Context, params: Record<string, string>) => Promise<void>;
+
+/**
+ * The middleware that serves every spec. Validation order: auth first, so anonymous probes learn
+ * nothing. A path without the request's method answers 405 with `Allow` (OPTIONS: 200 with it).
+ */
+export function routesMiddleware(specs: RouteSpec[], opts: MountOptions): Middleware {
+  const table = createRouteTable<RouteHandler>();
   for (const spec of specs) {
-    const paths = Array.isArray(spec.path) ? spec.path : [spec.path];
-    for (const path of paths) {
-      router[spec.method](toKoaPath(path), async (ctx) => {
-        const principal = ctx.state.principal as Principal | undefined;
-        authorize(spec.access, principal);
-        const params = parsePart(spec.params, ctx.params, 'path');
-        const query = parsePart(spec.query, ctx.query, 'query');
-        let body: unknown;
-        if (spec.body && !('stream' in spec.body)) {
-          const raw = await readJson(ctx, opts.maxJsonBodyBytes);
-          body = parsePart(spec.body, raw, 'body');
-        }
-        await spec.handler({ ctx, params, query, body, principal });
-      });
-    }
+    const handler: RouteHandler = async (ctx, rawParams) => {
+      const principal = ctx.state.principal as Principal | undefined;
+      authorize(spec.access, principal);
+      const params = parsePart(spec.params, rawParams, 'path');
+      const query = parsePart(spec.query, ctx.query, 'query');
+      let body: unknown;
+      if (spec.body && !('stream' in spec.body)) {
+        const raw = await readJson(ctx, opts.maxJsonBodyBytes);
+        body = parsePart(spec.body, raw, 'body');
+      }
+      await spec.handler({ ctx, params, query, body, principal });
+    };
+    for (const path of Array.isArray(spec.path) ? spec.path : [spec.path]) table.add(spec.method, path, toKoaPath(path), handler);
   }
+
+  return async (ctx, next) => {
+    const found = table.lookup(ctx.method, ctx.path);
+    if (found.handler) {
+      (ctx as Context & { _matchedRoute?: string })._matchedRoute = found.label; // the metrics' route label
+      recordRoute(found.label);
+      return found.handler(ctx, found.params);
+    }
+    await next(); // middleware mounted after the routes (the embedded store's object URLs)
+    if (ctx.status !== 404 || ctx.body !== undefined) return;
+    const allow = found.allowed.join(', ');
+    if (!IMPLEMENTED_METHODS.has(ctx.method)) {
+      throw new ProblemError({ status: 501, detail: `${ctx.method} is not implemented`, headers: allow ? { Allow: allow } : {} });
+    }
+    if (ctx.method === 'OPTIONS' && allow) {
+      ctx.status = 200;
+      ctx.body = '';
+      ctx.set('Allow', allow);
+      return;
+    }
+    if (allow) throw new ProblemError({ status: 405, detail: `${ctx.method} is not allowed here`, headers: { Allow: allow } });
+    // Nothing else: the error middleware answers 404.
+  };
 }

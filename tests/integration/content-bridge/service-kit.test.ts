@@ -107,6 +107,16 @@ describe('errors and request ids', () => {
     const wrongMethod = await api.call('DELETE', '/auth/login');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('content-type')).toContain('application/problem+json');
+    expect(wrongMethod.headers.get('allow')).toBe('POST'); // RFC 9110: a 405 names what the path allows
+  });
+
+  it('answers OPTIONS with the methods a path allows, and a method no route implements with 501', async () => {
+    const options = await fetch(`${bridge.url}/auth/login`, { method: 'OPTIONS' });
+    expect(options.status).toBe(200);
+    expect(options.headers.get('allow')).toBe('POST');
+    const trace = await fetch(`${bridge.url}/auth/login`, { method: 'PROPFIND' });
+    expect(trace.status).toBe(501);
+    expect(trace.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('answers a request Node refuses to parse (a URL over 16 KiB) as problem+json, not a bare 431 (found by the fuzz suite)', async () => {

@@ -235,7 +235,9 @@ async function main() {
       // A baseline's CPU too: the yardstick per request, beside the routes'.
       const answering = s.servers.length ? s.servers : [baseline];
       const cpuNow = () =>
-        answering.reduce((n, p) => ({ user: n.user + p.cpuTimes().user, system: n.system + p.cpuTimes().system }), { user: 0, system: 0 });
+        answering
+          .map((p) => p.cpuTimes())
+          .reduce((n, t) => ({ user: n.user + t.user, system: n.system + t.system }), { user: 0, system: 0 });
       const cpu0 = cpuNow();
       let result: { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
       if (generator === 'load') {

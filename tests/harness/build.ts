@@ -310,12 +310,14 @@ const goBuilds = (): GoBuild[] => [
   },
 ];
 
+const isBuilt = (b: GoBuild) => b.outputs.every((o) => existsSync(o));
+
 /**
  * Builds whatever is not cached yet (only the `only` components, when given). Each build lands in a
  * temp dir first, so a failed build caches nothing.
  */
 export async function ensureBinaries(only?: Component[]): Promise<void> {
-  const pending = goBuilds().filter((b) => (!only || only.includes(b.id)) && !b.outputs.every((o) => existsSync(o)));
+  const pending = goBuilds().filter((b) => (!only || only.includes(b.id)) && !isBuilt(b));
   if (pending.length === 0) {
     log(`Go-built binaries cached in ${cacheRoot()}`);
     return;
@@ -331,7 +333,7 @@ export async function ensureBinaries(only?: Component[]): Promise<void> {
  */
 export async function pruneGoCaches(): Promise<void> {
   const goDir = join(cacheRoot(), 'go');
-  if (!existsSync(goDir) || !goBuilds().every((b) => b.outputs.every((o) => existsSync(o)))) return;
+  if (!existsSync(goDir) || !goBuilds().every(isBuilt)) return;
   await runGo('go clean', ['clean', '-cache', '-modcache']);
   rmSync(goDir, { recursive: true, force: true });
   log(`dropped the Go build and module caches in ${goDir}: every binary is built`);

@@ -66,7 +66,7 @@ export function createRouteTable<T>(): RouteTable<T> {
     lookup(method, path) {
       const parts = splitPath(path);
       const lowered = splitPath(path.toLowerCase());
-      const allowed = new Set<string>();
+      let allowed: Set<string> | undefined; // only when the path matches without the method
       for (const entry of bySize.get(parts.length) ?? []) {
         if (!matches(entry, parts, lowered)) continue;
         if (entry.methods.includes(method)) {
@@ -76,9 +76,10 @@ export function createRouteTable<T>(): RouteTable<T> {
           });
           return { handler: entry.handler, params, label: entry.label };
         }
+        allowed ??= new Set();
         for (const m of entry.methods) allowed.add(m);
       }
-      return { allowed: [...allowed] };
+      return { allowed: allowed ? [...allowed] : [] };
     },
   };
 }

@@ -88,7 +88,7 @@ function requireRoot(): void {
  * taking pods 512 MiB before the disk is full. Failing here names the cause in seconds; otherwise every
  * pod stays Pending under the DiskPressure taint and each test waits out its timeout.
  */
-export const NODE_TIER_MIN_FREE_BYTES = 4 * 1024 ** 3;
+const NODE_TIER_MIN_FREE_BYTES = 4 * 1024 ** 3;
 
 function requireFreeDisk(dir: string): void {
   const { bavail, bsize } = statfsSync(dir);

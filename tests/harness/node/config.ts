@@ -101,7 +101,7 @@ export function kubeconfig(server: string, caPem: string, user: string, token: s
 }
 
 /** The kubelet's hard eviction signals: what a test node must keep free before it stops taking pods. */
-export const KUBELET_EVICTION_HARD = {
+const KUBELET_EVICTION_HARD = {
   'memory.available': '100Mi',
   'nodefs.available': '512Mi',
   'imagefs.available': '512Mi',

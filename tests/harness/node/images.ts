@@ -266,14 +266,17 @@ async function nodeDistribution(): Promise<string> {
   return dir;
 }
 
+/** Where `go mod download` puts a module that the tool module in `toolDir` requires (our own module cache). */
+async function goModuleDir(module: string, toolDir: string): Promise<string> {
+  const info = await runOutput('go', ['mod', 'download', '-json', module], { cwd: join(REPO_ROOT, toolDir), env: goCacheEnv() });
+  return JSON.parse(info).Dir as string;
+}
+
 /** registry.k8s.io/pause from k8s.io/kubernetes' own pause.c, linked statically. */
 async function pauseBinary(): Promise<string> {
   const out = join(imagesRoot(), 'pause', 'pause');
   if (existsSync(out)) return out;
-  const modDir = (
-    await runOutput('go', ['mod', 'download', '-json', 'k8s.io/kubernetes'], { cwd: join(REPO_ROOT, 'tools/k8s'), env: goCacheEnv() })
-  ).trim();
-  const source = join(JSON.parse(modDir).Dir as string, 'build/pause/linux/pause.c');
+  const source = join(await goModuleDir('k8s.io/kubernetes', 'tools/k8s'), 'build/pause/linux/pause.c');
   mkdirSync(join(out, '..'), { recursive: true });
   await run('cc pause', 'cc', ['-Os', '-Wall', '-Werror', '-static', '-DVERSION=v3.10.1-hma', '-o', `${out}.tmp`, source]);
   await run('strip pause', 'strip', [`${out}.tmp`]);
@@ -286,12 +289,9 @@ async function prometheusModuleFile(path: string): Promise<string> {
   // Copied out of the module cache, which prepare drops (pruneGoCaches).
   const kept = join(imagesRoot(), 'prometheus-module', PROMETHEUS_MODULE_VERSION, path);
   if (existsSync(kept)) return kept;
-  const mod = `github.com/prometheus/prometheus@${PROMETHEUS_MODULE_VERSION}`;
-  const info = (
-    await runOutput('go', ['mod', 'download', '-json', mod], { cwd: join(REPO_ROOT, 'tools/promtool'), env: goCacheEnv() })
-  ).trim();
+  const moduleDir = await goModuleDir(`github.com/prometheus/prometheus@${PROMETHEUS_MODULE_VERSION}`, 'tools/promtool');
   mkdirSync(dirname(kept), { recursive: true });
-  copyFileSync(join(JSON.parse(info).Dir as string, path), kept);
+  copyFileSync(join(moduleDir, path), kept);
   return kept;
 }
 

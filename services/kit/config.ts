@@ -27,7 +27,7 @@ export const commonEnv = {
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Logs go to stdout in chunks of this many bytes (0: each line synchronously); errors and exit flush at once. */
-  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(65_536).default(4096),
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(65_536).default(16_384),
   SERVICE_VERSION: z.string().default(process.env.npm_package_version ?? '0.1.0'),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),

@@ -2,7 +2,6 @@
  * Assembles the ML Server from its dependencies. `main.ts` calls this with real config; tests call it
  * with the harness's servers, so they exercise exactly the production wiring.
  */
-import type { Context, Next } from 'koa';
 import { authenticate } from '../kit/auth/authenticate.ts';
 import { tokenSettingsFromConfig, type TokenSettings } from '../kit/auth/tokens.ts';
 import { createPgDatabase, type Database } from '../kit/deps/database.ts';
@@ -160,8 +159,6 @@ export function buildMlServer(opts: BuildOptions): MlServer {
     ...analyticsRoutes(context),
     ...(config.ENABLE_ERROR_SIMULATION ? simulationRoutes() : []),
   ];
-  const auth = authenticate(context.tokens, context.isRevoked);
-  const oip = oipErrors(logger);
   const service = createServiceApp({
     name: SERVICE_NAME,
     version: config.SERVICE_VERSION,
@@ -170,8 +167,9 @@ export function buildMlServer(opts: BuildOptions): MlServer {
     logger,
     routes,
     maxJsonBodyBytes: config.MAX_JSON_BODY_BYTES,
-    // The OIP wrapper sits around authentication so that /v2 errors, a bad token included, are {"error": ...}.
-    authenticate: (ctx: Context, next: Next) => oip(ctx, () => auth(ctx, next)),
+    authenticate: authenticate(context.tokens, context.isRevoked),
+    // /v2 errors, a bad token included, are {"error": ...}.
+    renderError: oipErrors(logger),
     readiness: {
       postgres: (t) => deps.db.ping(t),
       redis: (t) => deps.cache.ping(t),

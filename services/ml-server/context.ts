@@ -22,7 +22,7 @@ export interface MlContext {
   readDb: Database;
   logger: Logger;
   tokens: TokenSettings;
-  isRevoked: (jti: string) => Promise<boolean>;
+  isRevoked: (jti: string) => boolean | Promise<boolean>;
   registry: RegistryRepository;
   directory: ModelDirectory;
   models: ModelCache<LoadedModel>;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { readJson } from '../../kit/http/body.ts';
 import { ProblemError, problem } from '../../kit/http/problem.ts';
+import { replyJson } from '../../kit/http/reply.ts';
 import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import { toCsv } from './csv.ts';
@@ -153,7 +154,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
       },
       async handler({ ctx, principal }) {
         const body = await readJson(ctx, EVENTS_MAX_BODY_BYTES);
-        ctx.body = { accepted: await store(prepareEvents(body, principal!)) };
+        replyJson(ctx, { accepted: await store(prepareEvents(body, principal!)) });
       },
     }),
     route({

@@ -16,6 +16,7 @@ import { DomainError } from '../../kit/domain-error.ts';
 import { noneMatch, parseIfMatch } from '../../kit/http/conditional.ts';
 import { toProblem } from '../../kit/http/errors.ts';
 import { problem, ProblemError } from '../../kit/http/problem.ts';
+import { replyJson } from '../../kit/http/reply.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import {
@@ -37,11 +38,9 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
   const service = contentService(app);
   const maxBytes = app.config.UPLOAD_MAX_BYTES;
 
-  async function respond(ctx: Context, doc: ContentDoc, status = 200) {
-    ctx.status = status;
-    ctx.set('ETag', doc.etag);
-    ctx.set('Cache-Control', 'private, no-cache');
-    ctx.body = await service.present(doc);
+  /** One content item, with its ETag for If-Match; `headers` adds to those (name, value, …). */
+  async function respond(ctx: Context, doc: ContentDoc, status = 200, headers: readonly string[] = []) {
+    replyJson(ctx, await service.present(doc), { status, headers: ['ETag', doc.etag, 'Cache-Control', 'private, no-cache', ...headers] });
   }
 
   return [
@@ -181,8 +180,7 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The content', schema: contentSchema } },
       async handler({ ctx, params }) {
         const { doc, hit } = await service.read(params.content_id);
-        ctx.set('X-Cache', hit ? 'hit' : 'miss');
-        await respond(ctx, doc);
+        await respond(ctx, doc, 200, ['X-Cache', hit ? 'hit' : 'miss']);
       },
     }),
 

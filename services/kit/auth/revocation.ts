@@ -25,7 +25,8 @@ export interface RevocationOptions {
 
 export interface RevocationList {
   revoke(jti: string, expiresAtSeconds: number): Promise<void>;
-  isRevoked(jti: string): Promise<boolean>;
+  /** Synchronous while "not revoked" is remembered: the hot path then awaits nothing. */
+  isRevoked(jti: string): boolean | Promise<boolean>;
 }
 
 export function revocationList(cache: Cache, logger: Logger, opts: RevocationOptions = {}): RevocationList {
@@ -50,29 +51,33 @@ export function revocationList(cache: Cache, logger: Logger, opts: RevocationOpt
       // If the announcement is lost, other processes still see the revocation within rememberMs.
       await cache.publish(REVOCATION_CHANNEL, jti).catch((err: unknown) => logger.warn({ err }, 'revocation not announced'));
     },
-    async isRevoked(jti) {
+    isRevoked(jti) {
       const now = Date.now();
       if (rememberMs > 0 && cache.listening) {
         const until = notRevoked.get(jti);
         if (until !== undefined && until > now) return false;
       }
-      const asked = generation;
-      let revoked: boolean;
-      try {
-        revoked = await cache.exists(`revoked:${jti}`);
-      } catch (err) {
-        if (err instanceof DependencyUnavailableError) {
-          logger.warn('revocation check skipped: cache unavailable');
-          return false;
-        }
-        throw err;
-      }
-      if (!revoked && rememberMs > 0 && cache.listening && asked === generation) {
-        if (notRevoked.size >= maxRemembered) notRevoked.delete(notRevoked.keys().next().value!);
-        notRevoked.delete(jti); // re-insert at the end: the Map's order is the eviction order
-        notRevoked.set(jti, now + rememberMs);
-      }
-      return revoked;
+      return askCache(jti, now);
     },
   };
+
+  async function askCache(jti: string, now: number): Promise<boolean> {
+    const asked = generation;
+    let revoked: boolean;
+    try {
+      revoked = await cache.exists(`revoked:${jti}`);
+    } catch (err) {
+      if (err instanceof DependencyUnavailableError) {
+        logger.warn('revocation check skipped: cache unavailable');
+        return false;
+      }
+      throw err;
+    }
+    if (!revoked && rememberMs > 0 && cache.listening && asked === generation) {
+      if (notRevoked.size >= maxRemembered) notRevoked.delete(notRevoked.keys().next().value!);
+      notRevoked.delete(jti); // re-insert at the end: the Map's order is the eviction order
+      notRevoked.set(jti, now + rememberMs);
+    }
+    return revoked;
+  }
 }

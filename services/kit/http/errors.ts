@@ -39,21 +39,26 @@ export function toProblem(err: unknown): ProblemError {
   return new ProblemError({ status: 500, detail: 'An unexpected error occurred' });
 }
 
+/** Answers with the error as problem+json; an unexpected one (5xx, but 501) is logged first. */
+export function renderProblem(ctx: Context, err: unknown, logger: Logger): void {
+  const p = toProblem(err);
+  if (p.status >= 500 && p.status !== 501) {
+    const log = (ctx.state.log as Logger | undefined) ?? logger;
+    log.error({ err, status: p.status }, 'request failed');
+  }
+  ctx.status = p.status;
+  for (const [name, value] of Object.entries(p.headers)) ctx.set(name, value);
+  ctx.type = 'application/problem+json';
+  ctx.body = { ...p.body(ctx.path), ...(ctx.state.requestId ? { request_id: ctx.state.requestId } : {}) };
+}
+
+/** `renderProblem` as a middleware, for an app without the kit's pipeline. */
 export function errorMiddleware(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw problem.notFound(`No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
-      const p = toProblem(err);
-      if (p.status >= 500 && p.status !== 501) {
-        const log = (ctx.state.log as Logger | undefined) ?? logger;
-        log.error({ err, status: p.status }, 'request failed');
-      }
-      ctx.status = p.status;
-      for (const [name, value] of Object.entries(p.headers)) ctx.set(name, value);
-      ctx.type = 'application/problem+json';
-      ctx.body = { ...p.body(ctx.path), ...(ctx.state.requestId ? { request_id: ctx.state.requestId } : {}) };
+      renderProblem(ctx, err, logger);
     }
   };
 }

@@ -44,7 +44,7 @@ function parseRange(header: string, size: number): { start: number; end: number 
 export function objectUrlMiddleware(store: FsObjectStore, opts: ObjectUrlOptions) {
   return async (ctx: Context, next: Next) => {
     if (!ctx.path.startsWith(OBJECT_URL_PREFIX)) return next();
-    (ctx as Context & { _matchedRoute?: string })._matchedRoute = ROUTE_LABEL; // a bounded metrics label
+    ctx.state.route = ROUTE_LABEL; // a bounded metrics label
     let key: string;
     try {
       key = ctx.path.slice(OBJECT_URL_PREFIX.length).split('/').map(decodeURIComponent).join('/');

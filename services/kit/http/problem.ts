@@ -72,6 +72,13 @@ export class ProblemError extends Error {
   }
 }
 
+/** Nothing serves the request's method and path (a dialect may word it its own way). */
+export class NoRouteError extends ProblemError {
+  constructor(method: string, path: string) {
+    super({ status: 404, detail: `No route for ${method} ${path}` });
+  }
+}
+
 export const problem = {
   badRequest: (detail: string, errors?: FieldError[]) => new ProblemError({ status: 400, detail, errors }),
   unauthorized: (detail = 'Authentication is required') =>

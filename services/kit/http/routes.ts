@@ -2,13 +2,12 @@
  * Declarative routes: one definition carries the path, the access rule and the zod schemas, and
  * feeds both the router (validation, authorization) and the OpenAPI document.
  */
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { readJson } from './body.ts';
 import { fieldErrors } from './field-errors.ts';
 import { problem, ProblemError } from './problem.ts';
-import { createRouteTable } from './route-table.ts';
-import { recordRoute } from '../observability/trace-route.ts';
+import { createRouteTable, type RouteTable } from './route-table.ts';
 import { findUnstorableText } from './storable-text.ts';
 
 export const ROLES = ['student', 'instructor', 'admin'] as const;
@@ -92,13 +91,13 @@ export interface MountOptions {
 /** The methods the services implement; any other is 501 Not Implemented. */
 const IMPLEMENTED_METHODS = new Set(['HEAD', 'OPTIONS', 'GET', 'PUT', 'PATCH', 'POST', 'DELETE']);
 
-type RouteHandler = (ctx: Context, params: Record<string, string>) => Promise<void>;
+export type RouteHandler = (ctx: Context, params: Record<string, string>) => Promise<void>;
 
 /**
- * The middleware that serves every spec. Validation order: auth first, so anonymous probes learn
- * nothing. A path without the request's method answers 405 with `Allow` (OPTIONS: 200 with it).
+ * The table that serves every spec. Validation order: auth first, so anonymous probes learn nothing;
+ * then path, query and body, each against its one schema.
  */
-export function routesMiddleware(specs: RouteSpec[], opts: MountOptions): Middleware {
+export function compileRoutes(specs: RouteSpec[], opts: MountOptions): RouteTable<RouteHandler> {
   const table = createRouteTable<RouteHandler>();
   for (const spec of specs) {
     const handler: RouteHandler = async (ctx, rawParams) => {
@@ -115,27 +114,25 @@ export function routesMiddleware(specs: RouteSpec[], opts: MountOptions): Middle
     };
     for (const path of Array.isArray(spec.path) ? spec.path : [spec.path]) table.add(spec.method, path, toKoaPath(path), handler);
   }
+  return table;
+}
 
-  return async (ctx, next) => {
-    const found = table.lookup(ctx.method, ctx.path);
-    if (found.handler) {
-      (ctx as Context & { _matchedRoute?: string })._matchedRoute = found.label; // the metrics' route label
-      recordRoute(found.label);
-      return found.handler(ctx, found.params);
-    }
-    await next(); // middleware mounted after the routes (the embedded store's object URLs)
-    if (ctx.status !== 404 || ctx.body !== undefined) return;
-    const allow = found.allowed.join(', ');
-    if (!IMPLEMENTED_METHODS.has(ctx.method)) {
-      throw new ProblemError({ status: 501, detail: `${ctx.method} is not implemented`, headers: allow ? { Allow: allow } : {} });
-    }
-    if (ctx.method === 'OPTIONS' && allow) {
-      ctx.status = 200;
-      ctx.body = '';
-      ctx.set('Allow', allow);
-      return;
-    }
-    if (allow) throw new ProblemError({ status: 405, detail: `${ctx.method} is not allowed here`, headers: { Allow: allow } });
-    // Nothing else: the error middleware answers 404.
-  };
+/**
+ * A request no route matched and nothing else answered: a path without the request's method answers
+ * 405 with `Allow` (OPTIONS: 200 with it), a method no service implements 501; otherwise the status
+ * stays 404 for the caller to render.
+ */
+export function answerUnmatched(ctx: Context, allowedMethods: string[]): void {
+  if (ctx.status !== 404 || ctx.body !== undefined) return;
+  const allow = allowedMethods.join(', ');
+  if (!IMPLEMENTED_METHODS.has(ctx.method)) {
+    throw new ProblemError({ status: 501, detail: `${ctx.method} is not implemented`, headers: allow ? { Allow: allow } : {} });
+  }
+  if (ctx.method === 'OPTIONS' && allow) {
+    ctx.status = 200;
+    ctx.body = '';
+    ctx.set('Allow', allow);
+    return;
+  }
+  if (allow) throw new ProblemError({ status: 405, detail: `${ctx.method} is not allowed here`, headers: { Allow: allow } });
 }

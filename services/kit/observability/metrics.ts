@@ -6,19 +6,16 @@
  * single Map lookup, and handed to prom-client when Prometheus scrapes: prom-client's own inc() and
  * observe() validate and hash the labels on every call, which cost more than the rest of the metrics.
  */
-import type { Context, Next } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const UNMATCHED_ROUTE = '<unmatched>';
-const UNMEASURED = new Set(['/metrics', '/livez', '/readyz', '/healthz']);
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** A client sending made-up methods must not grow the map without end: past this, start over (counters may reset). */
 const MAX_SERIES = 10_000;
 
 export interface HttpMetrics {
   registry: Registry;
-  middleware: (ctx: Context, next: Next) => Promise<void>;
-  /** Counts one request, as the middleware does. */
+  /** Counts one request (the request pipeline calls it once the response is decided). */
   record(method: string, route: string, status: number, seconds: number): void;
 }
 
@@ -90,16 +87,5 @@ export function createMetrics(service: string, opts: { defaultMetrics?: boolean 
     s.buckets[b]!++;
   };
 
-  const middleware = async (ctx: Context, next: Next) => {
-    if (UNMEASURED.has(ctx.path)) return next();
-    const start = performance.now();
-    try {
-      await next();
-    } finally {
-      // The error middleware sits inside this one, so ctx.status is already the final status here.
-      const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
-      record(ctx.method, typeof matched === 'string' ? matched : UNMATCHED_ROUTE, ctx.status, (performance.now() - start) / 1000);
-    }
-  };
-  return { registry, middleware, record };
+  return { registry, record };
 }

@@ -1,5 +1,6 @@
 /** `POST /predict`: any signed-in user. */
 import { z } from 'zod';
+import { replyJson } from '../../kit/http/reply.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { MlContext } from '../context.ts';
 import { actorId } from '../registry/routes.ts';
@@ -56,8 +57,10 @@ export function predictRoutes(app: MlContext): RouteSpec[] {
           rows,
           userId: actorId(principal),
         });
-        ctx.type = 'application/json';
-        ctx.body = `{"model":${JSON.stringify(result.model)},"version":${result.version},"predictions":${result.json},"cached":${result.cached}}`;
+        replyJson(
+          ctx,
+          `{"model":${JSON.stringify(result.model)},"version":${result.version},"predictions":${result.json},"cached":${result.cached}}`,
+        );
       },
     }),
   ];

@@ -57,7 +57,7 @@ describe('revocation list on Redis', () => {
     // The announcement reaches A over its own connection, within milliseconds. The bound stays well
     // under the 10 s for which "not revoked" is remembered, so only the announcement can pass this,
     // while leaving room for a busy machine.
-    await waitUntil('replica A sees the revocation', () => a.list.isRevoked(jti), { timeoutMs: 5000 });
+    await waitUntil('replica A sees the revocation', async () => a.list.isRevoked(jti), { timeoutMs: 5000 });
     expect(await b.list.isRevoked(jti)).toBe(true);
   });
 

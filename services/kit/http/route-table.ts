@@ -32,6 +32,7 @@ const PARAM = /^\{([^}]+)\}$/;
 const splitPath = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
 
 function decodeSegment(text: string): string {
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {
@@ -43,10 +44,12 @@ export function createRouteTable<T>(): RouteTable<T> {
   // Keyed by segment count: a request is compared only with routes of its length.
   const bySize = new Map<number, Entry<T>[]>();
 
-  function matches(entry: Entry<T>, parts: string[], lowered: string[]): boolean {
+  function matches(entry: Entry<T>, parts: string[]): boolean {
     for (let i = 0; i < parts.length; i++) {
       const segment = entry.segments[i]!;
-      if ('literal' in segment ? segment.literal !== lowered[i] : parts[i] === '') return false;
+      const part = parts[i]!;
+      // Lower-cased only when the exact text differs: clients nearly always send the declared case.
+      if ('literal' in segment ? segment.literal !== part && segment.literal !== part.toLowerCase() : part === '') return false;
     }
     return true;
   }
@@ -65,15 +68,15 @@ export function createRouteTable<T>(): RouteTable<T> {
 
     lookup(method, path) {
       const parts = splitPath(path);
-      const lowered = splitPath(path.toLowerCase());
       let allowed: Set<string> | undefined; // only when the path matches without the method
       for (const entry of bySize.get(parts.length) ?? []) {
-        if (!matches(entry, parts, lowered)) continue;
+        if (!matches(entry, parts)) continue;
         if (entry.methods.includes(method)) {
           const params: Record<string, string> = {};
-          entry.segments.forEach((segment, i) => {
+          for (let i = 0; i < parts.length; i++) {
+            const segment = entry.segments[i]!;
             if ('param' in segment) params[segment.param] = decodeSegment(parts[i]!);
-          });
+          }
           return { handler: entry.handler, params, label: entry.label };
         }
         allowed ??= new Set();

@@ -10,11 +10,33 @@ export const UNSTORABLE_TEXT_MESSAGE = 'must be valid Unicode text without NUL c
 
 export const isStorableText = (s: string) => !s.includes('\u0000') && s.isWellFormed();
 
+/** Whether any string (value or object key) in `value` cannot be stored: a walk that builds no locations. */
+function holdsUnstorableText(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (!isStorableText(item)) return true;
+    } else if (Array.isArray(item)) {
+      for (const child of item) pending.push(child);
+    } else if (item && typeof item === 'object') {
+      for (const key of Object.keys(item)) {
+        if (!isStorableText(key)) return true;
+        pending.push((item as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * The first string (value or object key) in `value` that cannot be stored, as a field error at
- * `location`. Iterative: a parsed JSON body can nest deeper than the call stack goes.
+ * `location`. Iterative: a parsed JSON body can nest deeper than the call stack goes. Every request
+ * body and parameter passes here, nearly all of them storable: those cost one walk without the
+ * locations, which only a refusal needs.
  */
 export function findUnstorableText(value: unknown, location: string): FieldError | undefined {
+  if (!holdsUnstorableText(value)) return undefined;
   const pending: Array<[unknown, string]> = [[value, location]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [item, at] = next;

@@ -49,8 +49,9 @@ const ERROR_LEVEL = 50;
  * Handed over when a chunk is full, every second, synchronously on an error line and on exit.
  */
 function bufferedStdout(bytes: number) {
-  // sonic-boom refuses a minLength at or above maxWrite (16 KiB by default): let a write take two chunks.
-  const stdout = pino.destination({ dest: 1, minLength: bytes, maxWrite: Math.max(16 * 1024, bytes * 2), sync: false });
+  // The chunks are gathered here, so sonic-boom writes each as it comes (minLength 0): buffering in it
+  // too measured twice the cost per line (it takes the UTF-8 length of its pending text again and again).
+  const stdout = pino.destination({ dest: 1, minLength: 0, sync: false });
   let pending = '';
   const handOver = () => {
     if (!pending) return;

@@ -40,7 +40,10 @@ export function contentRoutes(app: AppContext): RouteSpec[] {
 
   /** One content item, with its ETag for If-Match; `headers` adds to those (name, value, …). */
   async function respond(ctx: Context, doc: ContentDoc, status = 200, headers: readonly string[] = []) {
-    replyJson(ctx, await service.present(doc), { status, headers: ['ETag', doc.etag, 'Cache-Control', 'private, no-cache', ...headers] });
+    replyJson(ctx, await service.presentJson(doc), {
+      status,
+      headers: ['ETag', doc.etag, 'Cache-Control', 'private, no-cache', ...headers],
+    });
   }
 
   return [

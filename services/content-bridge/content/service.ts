@@ -50,14 +50,36 @@ export function contentService(app: AppContext) {
   const ttl = app.config.PRESIGN_TTL_SECONDS;
   const maxBytes = app.config.UPLOAD_MAX_BYTES;
 
+  /** The document's object keys as short-lived presigned URLs. */
+  async function presignedUrls(doc: ContentDoc): Promise<Pick<Content, 'content_url' | 'thumbnail_url'>> {
+    return {
+      content_url: doc.object_key ? await store.presignedGetUrl(doc.object_key, ttl) : '',
+      thumbnail_url: doc.thumbnail_key ? await store.presignedGetUrl(doc.thumbnail_key, ttl) : null,
+    };
+  }
+
   /** A document as clients see it: the object keys become short-lived presigned URLs. */
   async function present(doc: ContentDoc): Promise<Content> {
-    const { thumbnail_key, ...rest } = doc;
-    return {
-      ...rest,
-      content_url: rest.object_key ? await store.presignedGetUrl(rest.object_key, ttl) : '',
-      thumbnail_url: thumbnail_key ? await store.presignedGetUrl(thumbnail_key, ttl) : null,
-    };
+    const { thumbnail_key: _thumbnailKey, ...rest } = doc;
+    return { ...rest, ...(await presignedUrls(doc)) };
+  }
+
+  /**
+   * The last answer of each document, kept while its presigned URLs are the same (the store reuses
+   * a URL for half its lifetime): a hot item's read then skips building and serialising it. Keyed
+   * weakly by the document object, which only the content cache's memory window keeps alive.
+   */
+  const presented = new WeakMap<ContentDoc, { urls: Pick<Content, 'content_url' | 'thumbnail_url'>; json: string }>();
+
+  /** `present` as JSON text. */
+  async function presentJson(doc: ContentDoc): Promise<string> {
+    const urls = await presignedUrls(doc);
+    const last = presented.get(doc);
+    if (last && last.urls.content_url === urls.content_url && last.urls.thumbnail_url === urls.thumbnail_url) return last.json;
+    const { thumbnail_key: _thumbnailKey, ...rest } = doc;
+    const json = JSON.stringify({ ...rest, ...urls } satisfies Content);
+    presented.set(doc, { urls, json });
+    return json;
   }
 
   async function checkReferences(
@@ -111,6 +133,7 @@ export function contentService(app: AppContext) {
 
   return {
     present,
+    presentJson,
 
     async search(query: SearchQuery): Promise<{ results: Content[]; next_cursor: string | null }> {
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;

@@ -66,19 +66,36 @@ function client(endpoint: string, s: S3Settings): Minio.Client {
  * half of its lifetime is left, so a hot item is signed a few times per TTL instead of per request.
  */
 export function presignCache(maxEntries = 10_000) {
-  const urls = new Map<string, { url: string; renewAt: number }>();
+  // By lifetime, then by object key: the keys come from cached documents, so their hashes are
+  // already computed, where a joined "ttl|key" string had to be built and hashed on every call.
+  const byTtl = new Map<number, Map<string, { url: string; renewAt: number }>>();
+  let size = 0;
+  const evictOldest = () => {
+    for (const urls of byTtl.values()) {
+      const oldest = urls.keys().next();
+      if (!oldest.done) {
+        urls.delete(oldest.value);
+        size--;
+        return;
+      }
+    }
+  };
   return {
     async get(key: string, ttlSeconds: number, sign: () => Promise<string>): Promise<string> {
-      const cacheKey = `${ttlSeconds}|${key}`;
-      const hit = urls.get(cacheKey);
+      let urls = byTtl.get(ttlSeconds);
+      const hit = urls?.get(key);
       if (hit && hit.renewAt > Date.now()) return hit.url;
       const url = await sign();
-      if (urls.size >= maxEntries) urls.delete(urls.keys().next().value!);
-      urls.set(cacheKey, { url, renewAt: Date.now() + (ttlSeconds * 1000) / 2 });
+      if (!urls) byTtl.set(ttlSeconds, (urls = new Map()));
+      if (!urls.has(key)) {
+        if (size >= maxEntries) evictOldest();
+        size++;
+      }
+      urls.set(key, { url, renewAt: Date.now() + (ttlSeconds * 1000) / 2 });
       return url;
     },
     forget(key: string) {
-      for (const k of urls.keys()) if (k.endsWith(`|${key}`)) urls.delete(k);
+      for (const urls of byTtl.values()) if (urls.delete(key)) size--;
     },
   };
 }

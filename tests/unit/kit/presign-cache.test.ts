@@ -16,4 +16,17 @@ describe('presigned URL reuse', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(await short.get('b', 0.001, sign)).toBe('url-5');
   });
+
+  it('holds at most maxEntries URLs, dropping the oldest', async () => {
+    let signed = 0;
+    const cache = presignCache(2);
+    const sign = async () => `url-${++signed}`;
+    await cache.get('a', 900, sign);
+    await cache.get('b', 900, sign);
+    await cache.get('c', 60, sign); // evicts a
+    expect(await cache.get('b', 900, sign)).toBe('url-2');
+    expect(await cache.get('c', 60, sign)).toBe('url-3');
+    expect(await cache.get('a', 900, sign)).toBe('url-4'); // signed again, evicting b
+    expect(await cache.get('b', 900, sign)).toBe('url-5');
+  });
 });

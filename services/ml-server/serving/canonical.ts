@@ -21,6 +21,26 @@ function ensure(at: number, bytes: number): void {
 }
 
 /**
+ * The last row shape seen: its keys in arrival order, and the same keys sorted as canonical JSON sorts
+ * them, each already encoded (byte length + UTF-16). Requests to a model nearly always send the same
+ * features in the same order, so the sort and the key encoding are then skipped.
+ */
+let shapeKeys: string[] = [];
+let shapeSorted: Array<{ key: string; bytes: Uint8Array }> = [];
+
+function sortedShape(record: Record<string, unknown>): Array<{ key: string; bytes: Uint8Array }> {
+  const keys = Object.keys(record);
+  if (keys.length === shapeKeys.length && keys.every((key, i) => key === shapeKeys[i])) return shapeSorted;
+  shapeKeys = keys;
+  shapeSorted = [...keys].sort().map((key) => {
+    const bytes = Buffer.alloc(4 + key.length * 2);
+    bytes.writeUInt32BE(bytes.write(key, 4, 'utf16le'), 0);
+    return { key, bytes };
+  });
+  return shapeSorted;
+}
+
+/**
  * Writes the rows as: 0, then per row `R` + key count, then per key (sorted as canonical JSON sorts
  * them) its byte length + UTF-16 bytes (any JS string, lone surrogates too) and a tagged value. Returns the length, or -1 if a row is not flat.
  */
@@ -31,20 +51,19 @@ function encodeFlatRows(rows: readonly unknown[]): number {
   for (const row of rows) {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) return -1;
     const record = row as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
+    const keys = sortedShape(record);
     ensure(at, 5);
     scratch[at] = TAG.row;
     const countAt = at + 1;
     at += 5;
     let count = 0;
-    for (const key of keys) {
+    for (const { key, bytes: encodedKey } of keys) {
       const value = record[key];
       if (value === undefined) continue; // as JSON drops it
       count++;
-      ensure(at, 4 + key.length * 2 + 9);
-      const keyBytes = scratch.write(key, at + 4, 'utf16le');
-      scratch.writeUInt32BE(keyBytes, at);
-      at += 4 + keyBytes;
+      ensure(at, encodedKey.length + 9);
+      scratch.set(encodedKey, at);
+      at += encodedKey.length;
       if (typeof value === 'number') {
         if (!Number.isFinite(value)) return -1;
         scratch[at] = TAG.number;

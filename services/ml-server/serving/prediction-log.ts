@@ -94,6 +94,9 @@ export class PredictionLog {
   readonly #random: () => number;
   readonly #buffer = new Deque<SampledRecord>();
   #counters = new Map<string, Counter>();
+  /** The counter the last record went to, and the map it is in (a flush starts a new one). */
+  #last: Counter | undefined;
+  #lastIn: Map<string, Counter> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #soon: NodeJS.Immediate | undefined;
@@ -122,11 +125,23 @@ export class PredictionLog {
       this.#bucket = new Date(hour * 3_600_000).toISOString();
     }
     const bucket = this.#bucket;
-    const key = `${e.modelId}|${e.version}|${bucket}`;
-    let counter = this.#counters.get(key);
-    if (!counter) {
-      counter = { model_id: e.modelId, version: e.version, bucket, requests: 0, rows: 0, cached: 0, errors: 0 };
-      this.#counters.set(key, counter);
+    // The same model version as the last request (the common case): its counter without building a key.
+    let counter = this.#last;
+    if (
+      !counter ||
+      counter.model_id !== e.modelId ||
+      counter.version !== e.version ||
+      counter.bucket !== bucket ||
+      this.#counters !== this.#lastIn
+    ) {
+      const key = `${e.modelId}|${e.version}|${bucket}`;
+      counter = this.#counters.get(key);
+      if (!counter) {
+        counter = { model_id: e.modelId, version: e.version, bucket, requests: 0, rows: 0, cached: 0, errors: 0 };
+        this.#counters.set(key, counter);
+      }
+      this.#last = counter;
+      this.#lastIn = this.#counters;
     }
     counter.requests++;
     counter.rows += e.rows;

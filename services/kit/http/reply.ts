@@ -19,12 +19,17 @@ export interface JsonReply {
 /** Answers with `body` (a value, or JSON already serialised) as `application/json`. */
 export function replyJson(ctx: Context, body: unknown, reply: JsonReply = {}): void {
   const json = typeof body === 'string' ? body : JSON.stringify(body);
-  const status = reply.status ?? 200;
-  ctx.status = status; // what the metrics and the access line report
+  const { headers } = ctx.state as RequestState;
+  const head = [
+    ...headers,
+    ...(reply.headers ?? []),
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(json)),
+  ];
   ctx.respond = false;
-  const head = [...(ctx.state as RequestState).headers];
-  if (reply.headers) head.push(...reply.headers);
-  head.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(json)));
-  ctx.res.writeHead(status, head);
+  // writeHead sets the status koa reports (ctx.status reads it), for the metrics and the access line.
+  ctx.res.writeHead(reply.status ?? 200, head);
   ctx.res.end(json);
 }

@@ -3,24 +3,26 @@
  * (`createServiceApp` returns it), so two servers in one test process never share counters.
  */
 import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import { fastCounter, fastHistogram } from '../../kit/observability/fast-metrics.ts';
 
 export function createMlMetrics() {
-  const predictions = new Counter({
+  // Counted on every prediction: label values in labelNames order, records handed over at scrape time.
+  const predictions = fastCounter({
     name: 'hma_predictions_total',
     help: 'Prediction requests answered, by model, version and whether the prediction cache served them',
-    labelNames: ['model', 'version', 'cached'] as const,
+    labelNames: ['model', 'version', 'cached'],
     registers: [],
   });
-  const predictionRows = new Counter({
+  const predictionRows = fastCounter({
     name: 'hma_prediction_rows_total',
     help: 'Rows predicted (a batch request counts each row)',
-    labelNames: ['model', 'version'] as const,
+    labelNames: ['model', 'version'],
     registers: [],
   });
-  const duration = new Histogram({
+  const duration = fastHistogram({
     name: 'hma_prediction_duration_seconds',
     help: 'Time to answer a prediction (resolve, cache, load, predict), in seconds',
-    labelNames: ['model', 'cached'] as const,
+    labelNames: ['model', 'cached'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [],
   });
@@ -55,7 +57,18 @@ export function createMlMetrics() {
     labelNames: ['status'] as const,
     registers: [],
   });
-  const all = [predictions, predictionRows, duration, errors, cacheBytes, cacheModels, loads, loadDuration, logDropped, trainingJobs];
+  const all = [
+    predictions.metric,
+    predictionRows.metric,
+    duration.metric,
+    errors,
+    cacheBytes,
+    cacheModels,
+    loads,
+    loadDuration,
+    logDropped,
+    trainingJobs,
+  ];
   return {
     predictions,
     predictionRows,

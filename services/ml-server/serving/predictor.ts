@@ -198,9 +198,10 @@ export class Predictor {
 
     const finish = (cached: boolean, json: string, outputs: PredictionOutput[] | null): PredictResult => {
       const latencyMs = performance.now() - started;
-      metrics.predictions.inc({ model: model.name, version: versionLabel, cached: String(cached) });
-      metrics.predictionRows.inc({ model: model.name, version: versionLabel }, req.rows.length);
-      metrics.duration.observe({ model: model.name, cached: String(cached) }, latencyMs / 1000);
+      const cachedLabel = cached ? 'true' : 'false';
+      metrics.predictions.inc([model.name, versionLabel, cachedLabel]);
+      metrics.predictionRows.inc([model.name, versionLabel], req.rows.length);
+      metrics.duration.observe([model.name, cachedLabel], latencyMs / 1000);
       let parsed = outputs;
       const values = () => (parsed ??= JSON.parse(json) as PredictionOutput[]);
       log.record({

@@ -4,6 +4,7 @@
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { fastCounter, fastHistogram } from '../../../services/kit/observability/fast-metrics.ts';
 import { createMetrics } from '../../../services/kit/observability/metrics.ts';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -46,5 +47,30 @@ describe('request metrics', () => {
     expect(text).toContain('http_requests_total{method="GET",route="/api/content/:content_id",status_code="200",service="svc"} 3');
     // Scraping twice does not count twice.
     expect(await metrics.registry.metrics()).toBe(text);
+  });
+
+  it('count and observe, label values in labelNames order, as prom-client would, registered later too', async () => {
+    const ours = new Registry();
+    const counter = fastCounter({ name: 'rows_total', help: 'rows', labelNames: ['model', 'version'], registers: [] });
+    const histogram = fastHistogram({ name: 'latency_seconds', help: 'latency', labelNames: ['model'], buckets: [0.1, 1], registers: [] });
+    ours.registerMetric(counter.metric);
+    ours.registerMetric(histogram.metric);
+    counter.inc(['m', '1']);
+    counter.inc(['m', '1'], 4);
+    counter.inc(['n', '2'], 2);
+    for (const v of [0.05, 0.1, 0.5, 3]) histogram.observe(['m'], v);
+
+    const theirs = new Registry();
+    const c = new Counter({ name: 'rows_total', help: 'rows', labelNames: ['model', 'version'], registers: [theirs] });
+    const h = new Histogram({ name: 'latency_seconds', help: 'latency', labelNames: ['model'], buckets: [0.1, 1], registers: [theirs] });
+    c.inc({ model: 'm', version: '1' });
+    c.inc({ model: 'm', version: '1' }, 4);
+    c.inc({ model: 'n', version: '2' }, 2);
+    for (const v of [0.05, 0.1, 0.5, 3]) h.observe({ model: 'm' }, v);
+
+    const text = await ours.metrics();
+    expect(text).toBe(await theirs.metrics());
+    expect(text).toContain('rows_total{model="m",version="1"} 5');
+    expect(await ours.metrics()).toBe(text); // scraping twice does not count twice
   });
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceApp } from '../../../services/kit/http/app.ts';
 import { problem } from '../../../services/kit/http/problem.ts';
+import { replyJson } from '../../../services/kit/http/reply.ts';
 import { route } from '../../../services/kit/http/routes.ts';
 import { createLogger } from '../../../services/kit/observability/logger.ts';
 
@@ -49,6 +50,20 @@ const service = createServiceApp({
       handler: ({ ctx, params, principal }) => {
         ctx.body = { id: params.item_id, by: principal!.userId };
       },
+    }),
+    route({
+      method: 'post',
+      path: '/replies',
+      summary: 'answers with replyJson',
+      access: 'public',
+      handler: ({ ctx }) => replyJson(ctx, { made: 'é' }, { status: 201, headers: ['ETag', '"v1"'] }),
+    }),
+    route({
+      method: 'get',
+      path: '/replies/text',
+      summary: 'answers with JSON already serialised',
+      access: 'public',
+      handler: ({ ctx }) => replyJson(ctx, '{"ready":true}'),
     }),
     route({
       method: 'post',
@@ -156,5 +171,28 @@ describe('request pipeline', () => {
     expect(await res.json()).toEqual({ error: 'bad token' });
     const missing = await get('/dialect/y');
     expect([missing.status, await missing.json()]).toEqual([404, { error: 'No route for GET /dialect/y' }]); // the renderer's words
+  });
+
+  it('sends replyJson answers in one go with the request headers, counted and logged with their status', async () => {
+    const res = await fetch(`${base}/replies`, { method: 'POST', headers: { 'x-request-id': 'reply-1' } });
+    expect(res.status).toBe(201);
+    expect(
+      Object.fromEntries(
+        ['x-request-id', 'x-content-type-options', 'etag', 'content-type', 'content-length'].map((h) => [h, res.headers.get(h)]),
+      ),
+    ).toEqual({
+      'x-request-id': 'reply-1',
+      'x-content-type-options': 'nosniff',
+      etag: '"v1"',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength('{"made":"é"}')),
+    });
+    expect(await res.json()).toEqual({ made: 'é' });
+    expect(await count('route="/replies",status_code="201"')).toBe(1);
+    expect(lines).toContainEqual(expect.objectContaining({ request_id: 'reply-1', path: '/replies', status: 201 }));
+    const text = await get('/replies/text');
+    expect([text.status, await text.text()]).toEqual([200, '{"ready":true}']);
+    const head = await fetch(`${base}/replies/text`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, '14', '']);
   });
 });

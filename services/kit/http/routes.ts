@@ -104,7 +104,8 @@ export function compileRoutes(specs: RouteSpec[], opts: MountOptions): RouteTabl
       const principal = ctx.state.principal as Principal | undefined;
       authorize(spec.access, principal);
       const params = parsePart(spec.params, rawParams, 'path');
-      const query = parsePart(spec.query, ctx.query, 'query');
+      // Only a route that declares a query schema reads the query string (koa parses it on first use).
+      const query = spec.query ? parsePart(spec.query, ctx.query, 'query') : {};
       let body: unknown;
       if (spec.body && !('stream' in spec.body)) {
         const raw = await readJson(ctx, opts.maxJsonBodyBytes);

@@ -122,14 +122,24 @@ function tsFiles(dir: string): string[] {
     .map((f) => join(REPO_ROOT, dir, f));
 }
 
-/** `name: '...'` of every prom-client Counter/Gauge/Histogram/Summary constructed in services/ and operator/. */
+const METRIC_NAME = /name:\s*['"`]([a-zA-Z_:][a-zA-Z0-9_:]*)['"`]/;
+
+/**
+ * `name: '...'` of every prom-client Counter/Gauge/Histogram/Summary constructed in services/ and
+ * operator/, and of the kit's fastCounter/fastHistogram (with a histogram's companion `counter`).
+ */
 export function declaredMetrics(): Map<string, MetricType> {
   const found = new Map<string, MetricType>();
   for (const file of [...tsFiles('services'), ...tsFiles('operator')]) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/new\s+(?:client\.)?(Counter|Gauge|Histogram|Summary)\b/g)) {
-      const name = /name:\s*['"`]([a-zA-Z_:][a-zA-Z0-9_:]*)['"`]/.exec(text.slice(m.index, m.index + 400));
-      if (name) found.set(name[1]!, m[1]!.toLowerCase() as MetricType);
+    for (const m of text.matchAll(/new\s+(?:client\.)?(Counter|Gauge|Histogram|Summary)\b|\b(fastCounter|fastHistogram)\(\{/g)) {
+      const declaration = text.slice(m.index, m.index + 400);
+      const name = METRIC_NAME.exec(declaration);
+      if (!name) continue;
+      if (m[1]) found.set(name[1]!, m[1].toLowerCase() as MetricType);
+      else found.set(name[1]!, m[2] === 'fastCounter' ? 'counter' : 'histogram');
+      const companion = /counter:\s*\{\s*name:\s*['"`]([a-zA-Z_:][a-zA-Z0-9_:]*)['"`]/.exec(declaration);
+      if (m[2] === 'fastHistogram' && companion) found.set(companion[1]!, 'counter');
     }
   }
   return found;

@@ -35,14 +35,15 @@ export interface ListenOptions {
 }
 
 export async function listen(opts: ListenOptions): Promise<RunningServer> {
-  const server = createServer(opts.app.callback());
+  const handle = opts.app.callback();
+  let draining = false;
+  // One request listener (an emitter with two copies its listener list on every request).
+  const server = createServer((req, res) => {
+    if (draining) res.setHeader('Connection', 'close'); // before the app answers
+    return handle(req, res);
+  });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   server.on('clientError', answerUnparsableRequest);
-  let draining = false;
-  // First, so the header is set before the app answers.
-  server.prependListener('request', (_req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

@@ -14,7 +14,9 @@
  * 4 clients (the project's generator only: the target is events/s and batch p99, not a ratio).
  * Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_SINGLE_CLIENTS (100),
  * BENCH_ONLY (a regular expression: only the scenarios it matches, besides the baselines; with
- * BENCH_PROFILE=<dir> from bench/lib/service.ts, a CPU profile of just those).
+ * BENCH_PROFILE=<dir> from bench/lib/service.ts, a CPU profile of just those); for the services
+ * (bench/lib/service.ts): BENCH_LOG_LEVEL (info), BENCH_PERF_MAP=1 (for `perf record -p <pid>`),
+ * BENCH_NODE_FLAGS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';

@@ -41,17 +41,18 @@ export function processCpuSeconds(pid: number): number {
 /**
  * `BENCH_PROFILE=<dir>` adds `--cpu-prof` (written to <dir> when the service stops) for finding
  * where a scenario spends its time; `BENCH_PERF_MAP=1` adds `--perf-basic-prof` for Linux `perf`,
- * whose samples, unlike V8's, do not pile up on system calls.
+ * whose samples, unlike V8's, do not pile up on system calls; `BENCH_NODE_FLAGS` adds node flags;
+ * `BENCH_LOG_LEVEL` replaces the services' `info` (e.g. `warn`: what the access log costs).
  */
 export async function startService(name: 'content-bridge' | 'ml-server', env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const nodeFlags = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // For `perf record -p <pid>`: V8 writes /tmp/perf-<pid>.map so perf can name JavaScript frames.
-  if (process.env.BENCH_PERF_MAP) profile.push('--perf-basic-prof');
-  if (process.env.BENCH_NODE_FLAGS) profile.push(...process.env.BENCH_NODE_FLAGS.split(' '));
+  if (process.env.BENCH_PERF_MAP) nodeFlags.push('--perf-basic-prof');
+  if (process.env.BENCH_NODE_FLAGS) nodeFlags.push(...process.env.BENCH_NODE_FLAGS.split(' '));
   // As the images start it (Dockerfile CMD): tracing preloaded, which must cost nothing without an exporter.
   const tracing = ['--import', './services/kit/observability/register-tracing.ts'];
-  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...profile, ...tracing, `services/${name}/main.ts`], {
+  const child = spawn(`${REPO_ROOT}/node_modules/.bin/node`, [...nodeFlags, ...tracing, `services/${name}/main.ts`], {
     cwd: REPO_ROOT,
     // Logs at info level go to /dev/null, as a container's stdout costs the process the same write.
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },

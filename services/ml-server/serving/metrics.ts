@@ -57,31 +57,11 @@ export function createMlMetrics() {
     labelNames: ['status'] as const,
     registers: [],
   });
-  const all = [
-    predictions.metric,
-    predictionRows.metric,
-    duration.metric,
-    errors,
-    cacheBytes,
-    cacheModels,
-    loads,
-    loadDuration,
-    logDropped,
-    trainingJobs,
-  ];
+  const metrics = { predictions, predictionRows, duration, errors, cacheBytes, cacheModels, loads, loadDuration, logDropped, trainingJobs };
   return {
-    predictions,
-    predictionRows,
-    duration,
-    errors,
-    cacheBytes,
-    cacheModels,
-    loads,
-    loadDuration,
-    logDropped,
-    trainingJobs,
+    ...metrics,
     register(registry: Registry) {
-      for (const metric of all) registry.registerMetric(metric as Metric);
+      for (const metric of Object.values(metrics)) registry.registerMetric(('metric' in metric ? metric.metric : metric) as Metric);
     },
   };
 }

@@ -13,9 +13,16 @@
  * after another. The node side's report is held back until the other side has printed its own,
  * then followed live, so the two never interleave.
  *
+ * Each side also writes a JSON report; the failed tests of both are listed last, with file, line and
+ * message, because CI shows the end of the output and the node side's report comes after the other's.
+ *
  * With arguments (`npm test -- --project unit`), one plain `vitest run` with them instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failureSummary } from './test-report.ts';
 
 const NODE_PROJECT = 'node';
 const running = new Set<ChildProcess>();
@@ -48,9 +55,13 @@ function heldOutput(child: ChildProcess): { release(): void } {
   };
 }
 
-async function otherSide(): Promise<number> {
+/** The live report, and a JSON one that `failureSummary` reads. */
+const reporters = (jsonFile: string) => ['--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`];
+
+async function otherSide(jsonFile: string): Promise<number> {
   const checked = await exitCode(start('npm', ['run', 'check'], 'inherit'));
-  const tested = await exitCode(start('vitest', ['run', '--project', `!${NODE_PROJECT}`], 'inherit'));
+  if (checked) console.log('\n[test] npm run check failed (its output is above); the tests run all the same\n');
+  const tested = await exitCode(start('vitest', ['run', '--project', `!${NODE_PROJECT}`, ...reporters(jsonFile)], 'inherit'));
   return checked || tested;
 }
 
@@ -60,13 +71,19 @@ async function main(args: string[]): Promise<number> {
   // teardown); a SIGTERM is for this process alone, so it is passed on.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => running.forEach((c) => c.kill('SIGTERM')));
-  const node = start('vitest', ['run', '--project', NODE_PROJECT], 'pipe');
+  const reports = mkdtempSync(join(tmpdir(), 'hma-test-reports-'));
+  const [nodeJson, othersJson] = [join(reports, 'node.json'), join(reports, 'others.json')];
+  const node = start('vitest', ['run', '--project', NODE_PROJECT, ...reporters(nodeJson)], 'pipe');
   const nodeDone = exitCode(node);
   const nodeOutput = heldOutput(node);
-  const othersCode = await otherSide();
+  const othersCode = await otherSide(othersJson);
   if (running.size) console.log(`\n[test] the other side is done; the node tier's report follows as it runs\n`);
   nodeOutput.release();
   const nodeCode = await nodeDone;
+  const failures = failureSummary([othersJson, nodeJson]);
+  rmSync(reports, { recursive: true, force: true });
+  if (failures.length) console.log(`\n[test] failed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+  if (othersCode || nodeCode) console.log(`\n[test] exit codes: checks and other projects ${othersCode}, node tier ${nodeCode}`);
   return othersCode || nodeCode;
 }
 

@@ -31,9 +31,9 @@ export interface LoggerOptions {
   level: string;
   destination?: DestinationStream;
   /**
-   * Without a destination, stdout is written in chunks of about this many bytes, off the event loop:
+   * Without a destination, stdout is written in chunks of about this many bytes, one write each:
    * a write per line costs a busy service a tenth of its CPU. Buffered lines are written within a
-   * second, errors at once (synchronously), all of them on exit; a process killed outright (SIGKILL,
+   * second, errors at once with the lines before them, all of them on exit; a process killed outright (SIGKILL,
    * OOM) loses at most the last second of non-error lines. 0: every line synchronously. Unset:
    * pino's default (every line at once, asynchronously).
    */
@@ -43,44 +43,36 @@ export interface LoggerOptions {
 const ERROR_LEVEL = 50;
 
 /**
- * Stdout in chunks of about `bytes`: lines are gathered here and handed to sonic-boom a chunk at a
- * time. sonic-boom's own buffering measures the UTF-8 length of its whole pending string on every
- * line, which made logging a tenth of a small request's cost; here each line costs a concatenation.
- * Handed over when a chunk is full, every second, synchronously on an error line and on exit.
+ * Stdout in chunks of about `bytes`: lines are gathered here and written a chunk at a time, when a
+ * chunk is full, every second, at once on an error line and on exit. Each chunk is one synchronous
+ * write, so what is handed over is written in order before the next statement runs: an error line
+ * and the lines before it survive a SIGKILL that follows. (Asynchronous writes lost exactly those
+ * on a busy machine: the write was still queued in libuv's thread pool when the process died, and
+ * a later synchronous flush could overtake it.) One write per chunk keeps it cheap: tens of lines
+ * per system call. sonic-boom's own buffering is not used (minLength 0): it measures the UTF-8
+ * length of its whole pending string on every line, which made logging a tenth of a small
+ * request's cost; here each line costs a concatenation.
  */
 function bufferedStdout(bytes: number) {
-  // The chunks are gathered here, so sonic-boom writes each as it comes (minLength 0): buffering in it
-  // too measured twice the cost per line (it takes the UTF-8 length of its pending text again and again).
-  const stdout = pino.destination({ dest: 1, minLength: 0, sync: false });
+  const stdout = pino.destination({ dest: 1, minLength: 0, sync: true });
   let pending = '';
-  const handOver = () => {
+  const writeNow = () => {
     if (!pending) return;
     stdout.write(pending);
     pending = '';
   };
-  const flushSync = () => {
-    handOver();
-    try {
-      stdout.flushSync();
-    } catch {
-      stdout.flush(); // a write is already in flight: it is followed at once
-    }
-  };
-  setInterval(() => {
-    handOver();
-    stdout.flush();
-  }, 1000).unref();
-  process.on('exit', flushSync); // pino flushes sonic-boom on exit, maybe before this: so flush again
+  setInterval(writeNow, 1000).unref();
+  process.on('exit', writeNow);
   return {
     write(line: string) {
       pending += line;
-      if (pending.length >= bytes) handOver();
+      if (pending.length >= bytes) writeNow();
     },
     flush(cb?: (err?: Error) => void) {
-      handOver();
-      stdout.flush(cb);
+      writeNow();
+      cb?.();
     },
-    flushSync,
+    flushSync: writeNow,
   };
 }
 

@@ -3,11 +3,13 @@
  * `/openapi.json`, authentication, the declared routes, problem+json errors, metrics and access logs)
  * that services may mount middleware after, reached when no route matches.
  */
-import Koa, { type Context } from 'koa';
+import type Koa from 'koa';
+import type { Context } from 'koa';
 import { Gauge } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type HttpMetrics } from '../observability/metrics.ts';
 import { createHealth, type Health, type ReadinessCheck } from './health.ts';
+import { ServiceKoa } from './koa-app.ts';
 import { buildOpenApi } from './openapi.ts';
 import { requestPipeline, type Authenticator, type ErrorRenderer, type SystemEndpoint } from './pipeline.ts';
 import { compileRoutes, type RouteSpec } from './routes.ts';
@@ -33,7 +35,7 @@ export interface ServiceApp {
 }
 
 export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
-  const app = new Koa({ proxy: true });
+  const app = new ServiceKoa({ proxy: true });
   const health = createHealth(opts.readiness);
   const metrics = createMetrics(opts.name);
   // Checked when Prometheus scrapes, so a dashboard panel and an alert can name the dependency.

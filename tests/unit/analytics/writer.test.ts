@@ -73,4 +73,45 @@ describe('event writer', () => {
     await stopping;
     expect((await Promise.all([first, queued])).map((o) => o.status)).toEqual(['ok', 'ok']);
   });
+
+  it('keeps one statement in flight while groups are small, and starts more only while a full group waits', async () => {
+    const { db, statements, releaseAll } = fakeDb();
+    const writer = createEventWriter(db, logger, { maxRows: 10, concurrency: 3 });
+    const small = [submit(writer, events(2))];
+    await new Promise((r) => setImmediate(r));
+    small.push(submit(writer, events(2)), submit(writer, events(3)));
+    await new Promise((r) => setImmediate(r));
+    expect(statements).toEqual([2]); // the later small requests wait for the first statement
+    const full = [submit(writer, events(5)), submit(writer, events(5))];
+    await new Promise((r) => setImmediate(r));
+    expect(statements).toEqual([2, 10]); // 15 rows waiting: a full group (2 + 3 + 5) goes beside it, the last 5 wait
+    await releaseAll();
+    expect(statements).toEqual([2, 10, 5]);
+    await releaseAll();
+    expect((await Promise.all([...small, ...full])).every((o) => o.status === 'ok')).toBe(true);
+  });
+
+  it('sends the next group to the database before it answers the requests of the last one', async () => {
+    const order: string[] = [];
+    const waiting: Array<() => void> = [];
+    const db = {
+      driver: 'fake',
+      async query(_sql: string, params?: unknown[]) {
+        const rows = JSON.parse(params![0] as string) as Array<{ event_id: string }>;
+        order.push(`statement ${rows.map((r) => r.event_id).join(',')}`);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        return { rows: [{ inserted: rows.length, duplicates: 0 }], rowCount: 1 };
+      },
+    } as unknown as Database;
+    const writer = createEventWriter(db, logger, { concurrency: 1 });
+    const [a, b] = [events(1), events(1)];
+    const first = submit(writer, a).then(() => order.push(`answered ${a[0]!.event.event_id}`));
+    await new Promise((r) => setImmediate(r));
+    const second = submit(writer, b).then(() => order.push(`answered ${b[0]!.event.event_id}`));
+    waiting.shift()!();
+    await first;
+    expect(order).toEqual([`statement ${a[0]!.event.event_id}`, `statement ${b[0]!.event.event_id}`, `answered ${a[0]!.event.event_id}`]);
+    waiting.shift()!();
+    await second;
+  });
 });

@@ -12,6 +12,8 @@
  * Routes: a cached, authenticated GET /api/content/{id} (100 items); single learning events (each
  * student sends its own); a cached one-row /predict (synthetic 100-tree GBDT); 1000-event batches from
  * 4 clients (the project's generator only: the target is events/s and batch p99, not a ratio).
+ * For the event routes it also prints the bridge's group commits during the runs (requests and
+ * milliseconds per commit, from its /metrics).
  * Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_SINGLE_CLIENTS (100),
  * BENCH_ONLY (a regular expression: only the scenarios it matches, besides the baselines; with
  * BENCH_PROFILE=<dir> from bench/lib/service.ts, a CPU profile of just those); for the services
@@ -67,6 +69,29 @@ interface Scenario {
   met?: (perSecond: number, p99: number, ratio: number) => boolean;
 }
 
+/** The bridge's group-commit histograms (services/content-bridge/analytics/metrics.ts), summed so far. */
+interface CommitTotals {
+  commits: number;
+  requests: number;
+  seconds: number;
+}
+
+async function commitTotals(service: ServiceProcess): Promise<CommitTotals> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    commits: value('hma_analytics_commit_requests_count'),
+    requests: value('hma_analytics_commit_requests_sum'),
+    seconds: value('hma_analytics_commit_duration_seconds_sum'),
+  };
+}
+
+function perCommit(before: CommitTotals, after: CommitTotals): { requests: number; ms: number } | undefined {
+  const commits = after.commits - before.commits;
+  if (!(commits > 0)) return undefined; // also when the bridge exported none (NaN)
+  return { requests: (after.requests - before.requests) / commits, ms: ((after.seconds - before.seconds) * 1000) / commits };
+}
+
 interface Sample {
   perSecond: number;
   p50: number;
@@ -74,6 +99,8 @@ interface Sample {
   /** CPU per request of the process that answered, in its own code and in the kernel. */
   userUs: number;
   systemUs: number;
+  /** Event routes: requests per group commit and milliseconds per commit (send to result) during the run. */
+  commit?: { requests: number; ms: number };
 }
 
 async function main() {
@@ -240,6 +267,7 @@ async function main() {
         answering
           .map((p) => p.cpuTimes())
           .reduce((n, t) => ({ user: n.user + t.user, system: n.system + t.system }), { user: 0, system: 0 });
+      const commits0 = s.events ? await commitTotals(s.servers[0]!) : undefined;
       const cpu0 = cpuNow();
       let result: { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
       if (generator === 'load') {
@@ -253,6 +281,7 @@ async function main() {
         if (s.events) acknowledged += (result.requests - result.errors) * s.events;
       }
       const cpu1 = cpuNow();
+      const commit = commits0 && perCommit(commits0, await commitTotals(s.servers[0]!));
       if (result.errors) throw new Error(`${s.name} (${generator}): ${result.errors} errors`);
       const sample = {
         perSecond: result.rps * (s.events || 1),
@@ -260,6 +289,7 @@ async function main() {
         p99: result.p99Ms,
         userUs: ((cpu1.user - cpu0.user) * 1e6) / result.requests,
         systemUs: ((cpu1.system - cpu0.system) * 1e6) / result.requests,
+        ...(commit && { commit }),
       };
       if (!record) return sample;
       const key = `${s.name}|${generator}`;
@@ -296,6 +326,8 @@ async function main() {
         p99: median(list.map((x) => x.p99)),
         userUs: median(list.map((x) => x.userUs)),
         systemUs: median(list.map((x) => x.systemUs)),
+        commitRequests: median(list.flatMap((x) => (x.commit ? [x.commit.requests] : []))),
+        commitMs: median(list.flatMap((x) => (x.commit ? [x.commit.ms] : []))),
       };
     };
     const lines = [
@@ -315,6 +347,14 @@ async function main() {
       const unit = s.events ? 'events/s' : 'req/s';
       lines.push(
         `| ${s.name} | ${g === 'load' ? 'bench/lib/load.ts' : 'wrk'} | ${fmt(r.perSecond)} ${unit} | ${r.runs.map((x) => fmt(x)).join(' / ')} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.userUs + r.systemUs)}: ${fmt(r.userUs)} + ${fmt(r.systemUs)} | ${Number.isNaN(ratio) ? '' : `${fmt(ratio, 2)}× (${paired.map((x) => fmt(x, 2)).join(' ')})`} | ${s.target ?? ''} | ${s.met ? (s.met(r.perSecond, r.p99, ratio) ? 'yes' : 'no') : ''} |`,
+      );
+    }
+    lines.push('');
+    for (const [s, g] of plan) {
+      const r = summary(`${s.name}|${g}`);
+      if (Number.isNaN(r.commitRequests)) continue;
+      lines.push(
+        `Group commits, ${s.name} (${g === 'load' ? 'bench/lib/load.ts' : 'wrk'}): ${fmt(r.commitRequests, 1)} requests and ${fmt(r.commitMs, 2)} ms per commit (send to result), medians.`,
       );
     }
     lines.push(

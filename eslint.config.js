@@ -5,6 +5,9 @@ import local from './scripts/eslint/no-import-cycle.js';
 /** no-restricted-imports patterns naming the folders a module may not import from. */
 const forbid = (message, ...groups) => ['error', { patterns: groups.map((group) => ({ group: [group], message })) }];
 
+/** A query call whose first argument is SQL text written in place (a string or a template). */
+const SQL_TEXT = "[arguments.0.type='Literal'], [arguments.0.type='TemplateLiteral']";
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -55,6 +58,19 @@ export default tseslint.config(
         'The ML Server does not import the Content Bridge; share code through services/kit',
         '**/content-bridge/**',
       ),
+    },
+  },
+  {
+    // Layers inside a module: routes.ts speaks HTTP, service.ts holds the flow, repository.ts the SQL.
+    files: ['services/**/routes.ts', 'services/**/service.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `CallExpression:matches([callee.name='query'], [callee.property.name='query']):matches(${SQL_TEXT})`,
+          message: "SQL belongs in the module's repository.ts: routes.ts handles HTTP and service.ts the flow",
+        },
+      ],
     },
   },
   {

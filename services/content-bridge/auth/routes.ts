@@ -1,5 +1,4 @@
 /** Registration, login, token refresh and validation, logout and password reset. */
-import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
 import { signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
@@ -10,6 +9,7 @@ import type { AppContext } from '../context.ts';
 import { profileSchema, toUser, userSchema, usernameSchema, type UserRow } from '../users/model.ts';
 import { DuplicateUserError } from '../users/repository.ts';
 import { RefreshTokenError } from './refresh-tokens.ts';
+import { confirmPasswordReset, requestPasswordReset } from './service.ts';
 
 /**
  * The answer to a token that does not validate (/auth/token, /auth/sso): the other modules read
@@ -217,52 +217,14 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       async handler({ ctx, body }) {
         await app.rateLimit([app.rateRules.passwordReset, clientIp(ctx.ip)]);
         if ('email' in body) {
-          const user = await app.users.findByLogin({ email: body.email });
-          if (user) {
-            const token = randomBytes(32).toString('base64url');
-            const expiresAt = new Date(Date.now() + app.config.PASSWORD_RESET_TTL_SECONDS * 1000);
-            await app.deps.db.query('INSERT INTO users.password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3)', [
-              user.id,
-              sha256(token),
-              expiresAt,
-            ]);
-            const link = `${app.config.PUBLIC_BASE_URL}/reset-password?token=${token}`;
-            await app.mailer.sendPasswordReset({ email: user.email, username: user.username }, link, expiresAt);
-          }
+          await requestPasswordReset(app, body.email);
           ctx.status = 202;
           ctx.body = { status: 'accepted', detail: 'If that address is registered, a reset link is on its way.' };
           return;
         }
-        const changed = await app.deps.db.transaction(async (tx) => {
-          const { rows } = await tx.query<{ id: string; user_id: string; username: string; email: string }>(
-            `UPDATE users.password_resets r SET used_at = now()
-               FROM users.users u
-              WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.id = r.user_id
-              RETURNING r.id, r.user_id, u.username, u.email`,
-            [sha256(body.token)],
-          );
-          const reset = rows[0];
-          if (!reset) return undefined;
-          const problems = passwordProblems({ password: body.new_password, username: reset.username, email: reset.email });
-          if (problems.length) {
-            throw problem.unprocessable(
-              'The password does not meet the policy',
-              problems.map((message) => ({ location: 'body.new_password', message })),
-            );
-          }
-          await tx.query('UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1', [
-            reset.user_id,
-            await hashPassword(body.new_password),
-          ]);
-          await tx.query('UPDATE users.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [reset.user_id]);
-          return reset.user_id;
-        });
-        if (!changed) throw problem.badRequest('The reset token is invalid, used or expired');
-        app.users.forget(changed);
+        await confirmPasswordReset(app, body.token, body.new_password);
         ctx.status = 204;
       },
     }),
   ];
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');

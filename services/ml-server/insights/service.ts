@@ -17,7 +17,8 @@ import type { Database } from '../../kit/deps/database.ts';
 import { ProblemError } from '../../kit/http/problem.ts';
 import type { MlServerConfig } from '../config.ts';
 import type { Predictor, PredictionOutput } from '../serving/predictor.ts';
-import { COMPLETION_FEATURES, completionFeatures, isCompleted, readAggregates, type Aggregates } from '../training/features.ts';
+import { COMPLETION_FEATURES, completionFeatures, isCompleted, type Aggregates } from '../training/features.ts';
+import { insightsRepository } from './repository.ts';
 
 export const STRONG_TOPIC = 75;
 export const WEAK_TOPIC = 60;
@@ -27,14 +28,6 @@ export interface InsightsDeps {
   readDb: Database;
   predictor: Predictor;
   config: MlServerConfig;
-}
-
-/** Reads in one READ ONLY transaction of the read pool. */
-function readOnly<T>(db: Database, fn: (q: Database['query']) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
-    return fn(tx.query.bind(tx) as Database['query']);
-  });
 }
 
 /** P(the positive class): the second class of a binary classifier, or a regression value. */
@@ -47,37 +40,12 @@ function positiveScore(output: PredictionOutput): number {
 const riskLevel = (risk: number) => (risk >= 2 / 3 ? 'high' : risk >= 1 / 3 ? 'medium' : 'low');
 
 async function userAggregates(deps: InsightsDeps, userId: string): Promise<Aggregates[]> {
-  const fromContent = await readOnly(deps.readDb, (query) => readAggregates({ query }, { userId }));
-  const { rows: online } = await deps.db.query<{
-    course_id: string;
-    event_count: number;
-    active_days: number;
-    contents: number;
-    completed: number;
-    time_spent_seconds: number;
-    score_sum: number;
-    score_count: number;
-    last_event_at: Date | null;
-  }>(
-    `SELECT course_id::text AS course_id, event_count::float8 AS event_count, cardinality(active_days) AS active_days,
-            cardinality(content_ids) AS contents, cardinality(completed_content_ids) AS completed,
-            time_spent_seconds, score_sum, score_count, last_event_at
-       FROM ml.user_features WHERE user_id = $1`,
-    [userId],
-  );
+  const repo = insightsRepository(deps);
+  const fromContent = await repo.contentAggregates(userId);
+  const online = await repo.onlineFeatures(userId);
   const byCourse = new Map(fromContent.map((a) => [a.courseId, a]));
   const missing = online.filter((o) => !byCourse.has(o.course_id)).map((o) => o.course_id);
-  const itemCounts = new Map<string, number>();
-  if (missing.length) {
-    const { rows } = await readOnly(deps.readDb, (query) =>
-      query<{ course_id: string; n: number }>(
-        `SELECT course_id::text AS course_id, count(*)::int AS n FROM content.content_items
-          WHERE status = 'published' AND course_id::text = ANY($1::text[]) GROUP BY course_id`,
-        [missing],
-      ),
-    );
-    for (const r of rows) itemCounts.set(r.course_id, r.n);
-  }
+  const itemCounts = missing.length ? await repo.publishedItemCounts(missing) : new Map<string, number>();
   // The online features (from the events batch endpoint) are fresher: they replace the event-derived
   // aggregates of the same course; touched and completed items take the larger of both counts.
   for (const o of online) {
@@ -102,46 +70,12 @@ async function userAggregates(deps: InsightsDeps, userId: string): Promise<Aggre
 }
 
 async function topicScores(deps: InsightsDeps, userId: string) {
-  return readOnly(deps.readDb, async (query) => {
-    const { rows } = await query<{ tag: string; items: number; score: number; scored: number }>(
-      `WITH scores AS (
-         SELECT e.content_id::text AS content_id, avg((e.event_data ->> 'score')::float8) AS score
-           FROM content.learning_events e
-          WHERE e.user_id = $1 AND e.content_id IS NOT NULL AND jsonb_typeof(e.event_data -> 'score') = 'number'
-          GROUP BY e.content_id
-       ),
-       prog AS (
-         SELECT p.content_id::text AS content_id, p.progress_percentage::float8 AS progress
-           FROM content.user_progress p WHERE p.user_id = $2
-       )
-       SELECT t.tag, count(*)::int AS items, avg(coalesce(s.score, pr.progress))::float8 AS score, count(s.score)::int AS scored
-         FROM content.content_items ci
-         CROSS JOIN LATERAL jsonb_array_elements_text(
-           CASE WHEN jsonb_typeof(ci.metadata -> 'tags') = 'array' THEN ci.metadata -> 'tags' ELSE '[]'::jsonb END) AS t(tag)
-         LEFT JOIN scores s ON s.content_id = ci.id::text
-         LEFT JOIN prog pr ON pr.content_id = ci.id::text
-        WHERE s.content_id IS NOT NULL OR pr.content_id IS NOT NULL
-        GROUP BY t.tag
-        ORDER BY t.tag`,
-      [userId, userId],
-    );
-    return rows.map((r) => ({ tag: r.tag, score: Math.round(r.score * 10) / 10, items: r.items, scored_items: r.scored }));
-  });
+  const rows = await insightsRepository(deps).topicScores(userId);
+  return rows.map((r) => ({ tag: r.tag, score: Math.round(r.score * 10) / 10, items: r.items, scored_items: r.scored }));
 }
 
 async function pace(deps: InsightsDeps, userId: string, now: Date) {
-  const { rows } = await readOnly(deps.readDb, (query) =>
-    query<{ completed: number; minutes: number; first_at: Date | null; recent_completed: number; recent_minutes: number }>(
-      `SELECT count(*) FILTER (WHERE completed_at IS NOT NULL)::int AS completed,
-              coalesce(sum(time_spent_minutes), 0)::float8 AS minutes,
-              min(created_at) AS first_at,
-              count(*) FILTER (WHERE completed_at >= $2::timestamptz - interval '28 days')::int AS recent_completed,
-              coalesce(sum(time_spent_minutes) FILTER (WHERE last_accessed >= $2::timestamptz - interval '28 days'), 0)::float8 AS recent_minutes
-         FROM content.user_progress WHERE user_id = $1`,
-      [userId, now],
-    ),
-  );
-  const r = rows[0]!;
+  const r = await insightsRepository(deps).pace(userId, now);
   const weeks = r.first_at ? Math.max(1, (now.getTime() - new Date(r.first_at).getTime()) / (7 * 86_400_000)) : 1;
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
@@ -160,15 +94,7 @@ export async function insightsFor(deps: InsightsDeps, userId: string, now = new 
     pace(deps, userId, now),
   ]);
   const courseIds = aggregates.map((a) => a.courseId);
-  const titles = new Map<string, string>();
-  if (courseIds.length) {
-    const { rows } = await readOnly(deps.readDb, (query) =>
-      query<{ id: string; title: string }>('SELECT id::text AS id, title FROM content.courses WHERE id::text = ANY($1::text[])', [
-        courseIds,
-      ]),
-    );
-    for (const r of rows) titles.set(r.id, r.title);
-  }
+  const titles = courseIds.length ? await insightsRepository(deps).courseTitles(courseIds) : new Map<string, string>();
 
   let model: { name: string; version: number } | null = null;
   let unavailable: string | null = null;
@@ -231,35 +157,7 @@ export async function insightsFor(deps: InsightsDeps, userId: string, now = new 
 }
 
 export async function recommendationsFor(deps: InsightsDeps, userId: string, limit: number) {
-  const candidates = await readOnly(deps.readDb, async (query) => {
-    const { rows } = await query<{
-      content_id: string;
-      course_id: string;
-      course_title: string;
-      title: string;
-      content_type: string;
-      sequence_number: number | null;
-      tags: unknown;
-      prerequisites: string[];
-    }>(
-      `WITH my_courses AS (
-         SELECT course_id::text AS course_id FROM content.user_progress WHERE user_id = $1 AND course_id IS NOT NULL
-         UNION
-         SELECT course_id::text FROM content.learning_events WHERE user_id = $2 AND course_id IS NOT NULL
-       ),
-       done AS (SELECT content_id::text AS content_id FROM content.user_progress WHERE user_id = $1 AND completed_at IS NOT NULL)
-       SELECT ci.id::text AS content_id, ci.course_id::text AS course_id, c.title AS course_title, ci.title, ci.content_type,
-              ci.sequence_number, ci.metadata -> 'tags' AS tags, ci.prerequisites
-         FROM content.content_items ci JOIN content.courses c ON c.id = ci.course_id
-        WHERE ci.status = 'published'
-          AND ci.course_id::text IN (SELECT course_id FROM my_courses)
-          AND ci.id::text NOT IN (SELECT content_id FROM done)
-          AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(ci.prerequisites) AS p(id) WHERE p.id NOT IN (SELECT content_id FROM done))
-        ORDER BY c.title, ci.course_id, ci.sequence_number NULLS LAST, ci.created_at, ci.id`,
-      [userId, userId],
-    );
-    return rows;
-  });
+  const candidates = await insightsRepository(deps).recommendationCandidates(userId);
   const items = candidates.map((c) => ({
     content_id: c.content_id,
     course_id: c.course_id,

@@ -1,7 +1,7 @@
 /**
- * The import boundaries eslint.config.js keeps: operator/specs imports neither the Kubernetes client
- * nor the reconciler, services/kit imports no service, neither API imports the other, and no module
- * reaches itself through its imports (type-only imports included).
+ * The boundaries eslint.config.js keeps: operator/specs imports neither the Kubernetes client nor
+ * the reconciler, services/kit imports no service, neither API imports the other, no module reaches
+ * itself through its imports (type-only imports included), and no routes.ts or service.ts writes SQL.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,33 @@ describe('import boundaries', () => {
     expect(
       await restricted('tests/x.ts', "import { SERVICE_NAME } from '../services/ml-server/app.ts';\nexport const n = SERVICE_NAME;\n"),
     ).toEqual([]);
+  });
+});
+
+describe('layers inside a module', () => {
+  const eslint = new ESLint({ cwd: REPO });
+  const sqlFindings = async (filePath: string, text: string) => {
+    const [result] = await eslint.lintText(text, { filePath: join(REPO, filePath) });
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  };
+  const db = 'export async function f(db: { query(sql: string, p?: unknown[]): Promise<unknown> }, id: string) {\n';
+
+  it('keeps SQL out of routes.ts and service.ts, in any call form', async () => {
+    for (const file of ['services/content-bridge/auth/routes.ts', 'services/ml-server/insights/service.ts']) {
+      expect(await sqlFindings(file, `${db}  await db.query('DELETE FROM users.users WHERE id = $1', [id]);\n}\n`)).toEqual([
+        expect.stringContaining('repository.ts'),
+      ]);
+      expect(await sqlFindings(file, `${db}  const query = db.query.bind(db);\n  await query(\`SELECT ${'$'}{id}\`);\n}\n`)).toHaveLength(
+        1,
+      );
+    }
+  });
+
+  it('lets repositories and other components hold SQL, and routes call the repository', async () => {
+    const sql = `${db}  await db.query('SELECT 1', [id]);\n}\n`;
+    expect(await sqlFindings('services/content-bridge/auth/repository.ts', sql)).toEqual([]);
+    expect(await sqlFindings('services/content-bridge/analytics/writer.ts', sql)).toEqual([]);
+    expect(await sqlFindings('services/content-bridge/auth/routes.ts', `${db}  await db.query(id);\n}\n`)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { problem } from '../../kit/http/problem.ts';
 import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
 import type { MlContext } from '../context.ts';
-import { MANAGERS } from '../registry/routes.ts';
+import { MANAGERS } from '../auth/access.ts';
 import { applyEvents, eventsBody, MAX_EVENTS } from './events.ts';
 import { insightsFor, recommendationsFor } from './service.ts';
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { InputSchema, OutputSchema } from '../inference/index.ts';
 import type { MlContext } from '../context.ts';
-import { actorId } from '../registry/routes.ts';
+import { actorId } from '../auth/access.ts';
 import { MAX_ROWS } from '../serving/predictor.ts';
 import { inputsToRows, metadataTensors, OipRequestError, outputsToTensors } from './tensors.ts';
 

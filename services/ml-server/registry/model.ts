@@ -1,6 +1,6 @@
 /** Request and response shapes of the registry, and the artifact-versus-model compatibility check. */
 import { z } from 'zod';
-import type { FieldError } from '../../kit/http/problem.ts';
+import { problem, type FieldError } from '../../kit/http/problem.ts';
 import type { LoadedModel } from '../inference/index.ts';
 import type { ModelRow, VersionRow } from './repository.ts';
 
@@ -48,6 +48,7 @@ export const createModelBody = z.strictObject({
   input_schema: inputSchemaDecl.optional(),
   output_schema: outputSchemaDecl.optional(),
 });
+export type CreateModelBody = z.infer<typeof createModelBody>;
 
 export const metricsField = z.record(z.string().max(200), z.union([z.number(), z.string().max(2000), z.boolean(), z.null()]));
 
@@ -177,4 +178,25 @@ export function compatibilityProblems(
     }
   }
   return problems;
+}
+
+/** A JSON text field of the upload form, checked with its schema (422 naming the field). */
+export function parseJsonField<T>(schema: z.ZodType<T>, raw: string | undefined, name: string): T | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw problem.unprocessable('The upload form is invalid', [
+      { location: `body.${name}`, message: `not valid JSON: ${(err as Error).message}` },
+    ]);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw problem.unprocessable(
+      'The upload form is invalid',
+      result.error.issues.map((i) => ({ location: ['body', name, ...i.path.map(String)].join('.'), message: i.message })),
+    );
+  }
+  return result.data;
 }

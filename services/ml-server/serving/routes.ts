@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { replyJson } from '../../kit/http/reply.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { MlContext } from '../context.ts';
-import { actorId } from '../registry/routes.ts';
+import { actorId } from '../auth/access.ts';
 import { MAX_ROWS } from './predictor.ts';
 
 /**

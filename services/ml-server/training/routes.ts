@@ -4,7 +4,7 @@ import { problem } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { MlContext } from '../context.ts';
 import { pathName } from '../registry/model.ts';
-import { actorId, MANAGERS } from '../registry/routes.ts';
+import { actorId, MANAGERS } from '../auth/access.ts';
 import { toJob, TRAINING_TASKS } from './jobs.ts';
 
 const jobSchema = z.object({

@@ -1,70 +1,11 @@
-/** Registration, login, token refresh and validation, logout and password reset. */
+/** Registration, login, token refresh and validation, logout and password reset over HTTP; the flows are in service.ts. */
 import { z } from 'zod';
-import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
-import { signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
 import { bearerToken } from '../../kit/auth/authenticate.ts';
-import { problem, ProblemError } from '../../kit/http/problem.ts';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
-import { profileSchema, toUser, userSchema, usernameSchema, type UserRow } from '../users/model.ts';
-import { DuplicateUserError } from '../users/repository.ts';
-import { RefreshTokenError } from './refresh-tokens.ts';
-import { confirmPasswordReset, requestPasswordReset } from './service.ts';
-
-/**
- * The answer to a token that does not validate (/auth/token, /auth/sso): the other modules read
- * `valid` and `error`, and as every error it is problem+json, so both sit in one body.
- */
-export function invalidTokenProblem(error: string): ProblemError {
-  return new ProblemError({
-    status: 401,
-    detail: error,
-    headers: { 'Cache-Control': 'no-store' },
-    extensions: { valid: false, error },
-  });
-}
-
-const registerBody = z.strictObject({
-  username: usernameSchema,
-  email: z.email().max(254),
-  password: z.string().max(1024),
-  profile: profileSchema.optional(),
-});
-
-const loginBody = z
-  .strictObject({
-    username: z.string().min(1).max(254).optional(),
-    email: z.string().min(1).max(254).optional(),
-    password: z.string().min(1).max(1024),
-  })
-  .refine((b) => Boolean(b.username) !== Boolean(b.email), { message: 'give either username or email' });
-
-const tokenPairSchema = z.object({
-  access_token: z.string(),
-  token_type: z.literal('Bearer'),
-  expires_in: z.number(),
-  refresh_token: z.string(),
-  user: userSchema,
-});
-
-const resetBody = z.union([
-  z.strictObject({ email: z.email().max(254) }),
-  z.strictObject({ token: z.string().min(10).max(200), new_password: z.string().max(1024) }),
-]);
-
-const INVALID_CREDENTIALS = 'Invalid username, email or password';
-
-export async function issueTokenPair(app: AppContext, user: UserRow) {
-  const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
-  const refresh = await app.refreshTokens.issue(user.id);
-  return {
-    access_token: access.token,
-    token_type: 'Bearer' as const,
-    expires_in: app.tokens.accessTtlSeconds,
-    refresh_token: refresh,
-    user: toUser(user),
-  };
-}
+import { userSchema } from '../users/model.ts';
+import { loginBody, registerBody, resetBody, tokenPairSchema } from './model.ts';
+import { confirmPasswordReset, login, logout, refresh, register, requestPasswordReset, validateToken } from './service.ts';
 
 export function authRoutes(app: AppContext): RouteSpec[] {
   const clientIp = (ip: string) => ip || 'unknown';
@@ -79,27 +20,9 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       responses: { 201: { description: 'Created', schema: z.object({ user: userSchema }) } },
       async handler({ ctx, body }) {
         await app.rateLimit([app.rateRules.register, clientIp(ctx.ip)]);
-        const problems = passwordProblems({ password: body.password, username: body.username, email: body.email });
-        if (problems.length) {
-          throw problem.unprocessable(
-            'The password does not meet the policy',
-            problems.map((message) => ({ location: 'body.password', message })),
-          );
-        }
-        try {
-          const user = await app.users.create({
-            username: body.username,
-            email: body.email,
-            passwordHash: await hashPassword(body.password),
-            profile: body.profile ?? {},
-            roles: ['student'],
-          });
-          ctx.status = 201;
-          ctx.body = { user: toUser(user) };
-        } catch (err) {
-          if (err instanceof DuplicateUserError) throw problem.conflict('That username or email is already registered');
-          throw err;
-        }
+        const created = await register(app, body);
+        ctx.status = 201;
+        ctx.body = created;
       },
     }),
     route({
@@ -116,14 +39,9 @@ export function authRoutes(app: AppContext): RouteSpec[] {
           [app.rateRules.loginPerAccount, `${account}|${clientIp(ctx.ip)}`],
           [app.rateRules.loginPerIp, clientIp(ctx.ip)],
         );
-        const user = await app.users.findByLogin(body);
-        // Always run one argon2 verification, so timing does not reveal whether the account exists.
-        const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash()));
-        if (!user || !user.password_hash || !ok) throw problem.unauthorized(INVALID_CREDENTIALS);
-        await app.users.touchLogin(user.id);
-        const fresh = (await app.users.findById(user.id)) ?? user;
+        const tokens = await login(app, body);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = await issueTokenPair(app, fresh);
+        ctx.body = tokens;
       },
     }),
     route({
@@ -135,24 +53,9 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       body: z.strictObject({ refresh_token: z.string().min(10).max(200) }),
       responses: { 200: { description: 'Token pair', schema: tokenPairSchema } },
       async handler({ ctx, body }) {
-        let rotated;
-        try {
-          rotated = await app.refreshTokens.rotate(body.refresh_token);
-        } catch (err) {
-          if (err instanceof RefreshTokenError) throw problem.unauthorized(err.message);
-          throw err;
-        }
-        const user = await app.users.findById(rotated.userId);
-        if (!user) throw problem.unauthorized('unknown user');
-        const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
+        const tokens = await refresh(app, body.refresh_token);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = {
-          access_token: access.token,
-          token_type: 'Bearer',
-          expires_in: app.tokens.accessTtlSeconds,
-          refresh_token: rotated.token,
-          user: toUser(user),
-        };
+        ctx.body = tokens;
       },
     }),
     route({
@@ -164,8 +67,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       body: z.strictObject({ refresh_token: z.string().max(200).optional() }).optional(),
       responses: { 204: { description: 'Logged out' } },
       async handler({ ctx, body, principal }) {
-        await app.revocation.revoke(principal!.tokenId, principal!.expiresAt);
-        if (body?.refresh_token) await app.refreshTokens.revokeFamilyOf(body.refresh_token);
+        await logout(app, principal!, body?.refresh_token);
         ctx.status = 204;
       },
     }),
@@ -188,19 +90,9 @@ export function authRoutes(app: AppContext): RouteSpec[] {
         },
       },
       async handler({ ctx, body }) {
-        const token = body?.token ?? bearerToken(ctx);
-        if (!token) throw invalidTokenProblem('no token given');
-        try {
-          const claims = app.verifyToken(token);
-          if (await app.revocation.isRevoked(claims.jti)) throw invalidTokenProblem('token revoked');
-          const user = await app.users.findByIdFresh(claims.sub);
-          if (!user) throw invalidTokenProblem('unknown user');
-          ctx.set('Cache-Control', 'no-store');
-          ctx.body = { valid: true, user: toUser(user), roles: claims.roles, exp: claims.exp };
-        } catch (err) {
-          if (err instanceof TokenError) throw invalidTokenProblem(err.message);
-          throw err;
-        }
+        const valid = await validateToken(app, body?.token ?? bearerToken(ctx));
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = valid;
       },
     }),
     route({

@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
-import { invalidTokenProblem, issueTokenPair } from '../auth/routes.ts';
+import { invalidTokenProblem, issueTokenPair } from '../auth/service.ts';
 import { profileSchema, roleSchema, usernameSchema, type UserRow } from '../users/model.ts';
 
 class SsoError extends Error {}

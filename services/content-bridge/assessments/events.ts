@@ -21,7 +21,7 @@
  * re-checked here: the assessment's prerequisites were enforced when the attempt started.
  */
 import { bodyHash } from '../../kit/canonical.ts';
-import { INSERT_EVENTS_SQL, INSERT_EVENTS_STATEMENT } from '../analytics/writer.ts';
+import { INSERT_EVENTS_SQL, INSERT_EVENTS_STATEMENT } from '../analytics/insert-statement.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 

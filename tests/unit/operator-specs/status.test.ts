@@ -1,14 +1,14 @@
 /** computeStatus: phases, conditions and their transitions. */
 import { describe, expect, it } from 'vitest';
 import {
-  computeStatus,
   observeCronJob,
   observeDeployment,
   observeJob,
   observeStatefulSet,
   type ObservedState,
   type WorkloadObservation,
-} from '../../../operator/specs/status.ts';
+} from '../../../operator/specs/observe.ts';
+import { computeStatus } from '../../../operator/specs/status.ts';
 import type { Condition, HuntMasterPlatform, PlatformSpec, PlatformStatus } from '../../../operator/specs/types.ts';
 import { externalCr, minimalCr, platform } from './fixtures.ts';
 

@@ -81,3 +81,14 @@ export const usernameSchema = z
   .min(3)
   .max(64)
   .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . and - only');
+
+/** A profile update: self for email and profile, admin only for roles. */
+export const updateUserBody = z
+  .strictObject({
+    email: z.email().max(254).optional(),
+    profile: profileSchema.optional(),
+    roles: z.array(roleSchema).min(1).max(3).optional(),
+  })
+  .refine((b) => b.email || b.profile || b.roles, { message: 'nothing to update' });
+
+export type UpdateUserBody = z.infer<typeof updateUserBody>;

@@ -5,23 +5,17 @@
  */
 import { z } from 'zod';
 import { readJson } from '../../kit/http/body.ts';
-import { ProblemError, problem } from '../../kit/http/problem.ts';
+import { ProblemError } from '../../kit/http/problem.ts';
 import { replyJson } from '../../kit/http/reply.ts';
-import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
+import { route, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
 import { toCsv } from './csv.ts';
 import type { Forwarder } from './forwarder.ts';
-import {
-  EVENTS_MAX_BODY_BYTES,
-  MAX_EVENTS_PER_REQUEST,
-  externalId,
-  isPrivileged,
-  normaliseId,
-  prepareEvents,
-  type PreparedEvent,
-} from './model.ts';
-import { REPORT_TYPES, buildReport, contentAnalytics, userAnalytics } from './queries.ts';
+import { EVENTS_MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, externalId, prepareEvents } from './model.ts';
+import { REPORT_TYPES } from './queries.ts';
 import type { AnalyticsMetrics } from './metrics.ts';
+import { DEFAULT_RANGE_DAYS, acceptedSchema, contentAnalyticsSchema, isoDate, reportBody, userAnalyticsSchema } from './report-model.ts';
+import { analyticsService } from './service.ts';
 import type { EventWriter } from './writer.ts';
 import { XAPI_VERSION, XAPI_VERSION_HEADER, isSupportedXapiVersion, prepareStatements } from './xapi.ts';
 
@@ -32,104 +26,12 @@ export interface AnalyticsRuntime {
   metrics: AnalyticsMetrics;
 }
 
-/** Longest range `GET /api/analytics/user/{id}` summarises at once, and the default when none is given. */
-const MAX_RANGE_DAYS = 366;
-const DEFAULT_RANGE_DAYS = 30;
-
-const isoDate = z.iso.date();
-const DAY_MS = 86_400_000;
-
-function resolveRange(from: string | undefined, to: string | undefined): { from: string; to: string } {
-  const toDate = to ?? new Date().toISOString().slice(0, 10);
-  const fromDate = from ?? new Date(Date.parse(toDate) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
-  const days = (Date.parse(toDate) - Date.parse(fromDate)) / DAY_MS + 1;
-  if (days < 1) throw problem.unprocessable('The range is empty', [{ location: 'query.from', message: 'must not be after `to`' }]);
-  if (days > MAX_RANGE_DAYS) {
-    throw problem.unprocessable('The range is too long', [
-      { location: 'query.from', message: `a range covers at most ${MAX_RANGE_DAYS} days` },
-    ]);
-  }
-  return { from: fromDate, to: toDate };
-}
-
-const acceptedSchema = z.object({ accepted: z.array(z.string()).describe('Every event id of the request, in order, once committed') });
-
-const daySchema = z.object({
-  course_id: z.string().nullable(),
-  date: z.string(),
-  events: z.number().int(),
-  content_views: z.number().int(),
-  total_time_seconds: z.number(),
-  total_time_minutes: z.number().int(),
-  content_items_accessed: z.number().int(),
-  progress_made: z.number().nullable(),
-  assessments_completed: z.number().int(),
-  average_score: z.number().nullable(),
-});
-
-const userAnalyticsSchema = z.object({
-  user_id: z.string(),
-  from: z.string(),
-  to: z.string(),
-  days: z.array(daySchema),
-  courses: z.array(daySchema.omit({ date: true }).extend({ active_days: z.number().int() })),
-  totals: z.object({
-    active_days: z.number().int(),
-    events: z.number().int(),
-    content_views: z.number().int(),
-    total_time_seconds: z.number(),
-    total_time_minutes: z.number().int(),
-    content_items_accessed: z.number().int(),
-    assessments_completed: z.number().int(),
-    average_score: z.number().nullable(),
-  }),
-});
-
-const contentAnalyticsSchema = z.object({
-  content_id: z.string(),
-  course_id: z.string().nullable(),
-  events: z.number().int(),
-  views: z.number().int(),
-  unique_users: z.number().int(),
-  total_time_seconds: z.number(),
-  average_progress: z.number().nullable(),
-  average_time_seconds: z.number().nullable().describe('Total time spent divided by unique users'),
-  assessments_completed: z.number().int(),
-  average_score: z.number().nullable(),
-  first_event_at: z.string().nullable(),
-  last_event_at: z.string().nullable(),
-});
-
-const reportBody = z.strictObject({
-  type: z.enum(REPORT_TYPES),
-  filters: z
-    .strictObject({
-      from: isoDate.optional(),
-      to: isoDate.optional(),
-      course_id: externalId.optional(),
-      user_id: externalId.optional(),
-    })
-    .default({}),
-  format: z.enum(['json', 'csv']).default('json'),
-});
-
 function xapiProblem(status: number, detail: string): ProblemError {
   return new ProblemError({ status, detail, headers: { [XAPI_VERSION_HEADER]: XAPI_VERSION } });
 }
 
 export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRuntime, 'writer'>): RouteSpec[] {
-  async function store(prepared: { events: PreparedEvent[]; ids: string[] }): Promise<string[]> {
-    const outcome = await writer.submit(prepared.events, prepared.ids);
-    if (outcome.status === 'conflict') {
-      throw problem.conflict(
-        `${outcome.conflicting.length} id(s) were already stored with a different body; nothing from this request was stored`,
-        { conflicting_ids: outcome.conflicting },
-      );
-    }
-    return outcome.accepted;
-  }
-
-  const mayRead = (principal: Principal, userId: string) => principal.userId === userId || isPrivileged(principal);
+  const analytics = analyticsService(app, writer);
 
   return [
     route({
@@ -154,7 +56,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
       },
       async handler({ ctx, principal }) {
         const body = await readJson(ctx, EVENTS_MAX_BODY_BYTES);
-        replyJson(ctx, { accepted: await store(prepareEvents(body, principal!)) });
+        replyJson(ctx, { accepted: await analytics.store(prepareEvents(body, principal!)) });
       },
     }),
     route({
@@ -187,7 +89,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
           );
         }
         const body = await readJson(ctx, EVENTS_MAX_BODY_BYTES);
-        ctx.body = await store(await prepareStatements(body, principal!, app.deps.db));
+        ctx.body = await analytics.store(await prepareStatements(body, principal!, app.deps.db));
       },
     }),
     route({
@@ -204,10 +106,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
       }),
       responses: { 200: { description: 'The summaries', schema: userAnalyticsSchema } },
       async handler({ ctx, params, query, principal }) {
-        const userId = normaliseId(params.user_id);
-        if (!mayRead(principal!, userId)) throw problem.forbidden("Only instructors and admins may read another user's analytics");
-        const range = resolveRange(query.from, query.to);
-        ctx.body = await userAnalytics(app.deps.db, userId, range, query.course_id ? normaliseId(query.course_id) : undefined);
+        ctx.body = await analytics.userSummaries(principal!, params.user_id, query);
       },
     }),
     route({
@@ -219,7 +118,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
       params: z.strictObject({ content_id: externalId }),
       responses: { 200: { description: 'The figures (zeros when nothing was recorded)', schema: contentAnalyticsSchema } },
       async handler({ ctx, params }) {
-        ctx.body = await contentAnalytics(app.deps.db, normaliseId(params.content_id));
+        ctx.body = await analytics.content(params.content_id);
       },
     }),
     route({
@@ -243,16 +142,7 @@ export function analyticsRoutes(app: AppContext, { writer }: Pick<AnalyticsRunti
         },
       },
       async handler({ ctx, body }) {
-        const filters = {
-          ...body.filters,
-          ...(body.filters.course_id ? { course_id: normaliseId(body.filters.course_id) } : {}),
-          ...(body.filters.user_id ? { user_id: normaliseId(body.filters.user_id) } : {}),
-        };
-        if (filters.from && filters.to && filters.from > filters.to) {
-          throw problem.unprocessable('The range is empty', [{ location: 'body.filters.from', message: 'must not be after `to`' }]);
-        }
-        const report = await buildReport(app.deps.db, body.type, filters);
-        const generatedAt = new Date().toISOString();
+        const { filters, generatedAt, ...report } = await analytics.report(body);
         if (body.format === 'csv') {
           ctx.type = 'text/csv; charset=utf-8';
           ctx.set('Content-Disposition', `attachment; filename="${body.type}-${generatedAt.slice(0, 10)}.csv"`);

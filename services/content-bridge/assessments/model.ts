@@ -282,3 +282,6 @@ export type GradeInput = z.infer<typeof gradeBody>;
 export type AssessmentOut = z.infer<typeof assessmentOut>;
 export type StartOut = z.infer<typeof startOut>;
 export type ResultOut = z.infer<typeof resultOut>;
+
+/** Seconds after the deadline a submission is still accepted (clock skew, network latency). */
+export const SUBMIT_GRACE_SECONDS = 30;

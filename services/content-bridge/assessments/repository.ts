@@ -1,7 +1,7 @@
 /** SQL for assessments and attempts. Every query is parameterised. */
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { QuestionResult, SubmittedAnswer } from './grading.ts';
-import type { AssessmentType, StoredQuestion } from './model.ts';
+import { SUBMIT_GRACE_SECONDS, type AssessmentType, type StoredQuestion } from './model.ts';
 
 export interface AssessmentRow {
   id: string;
@@ -52,9 +52,6 @@ export interface MissingPrerequisite {
 
 const ASSESSMENT_COLUMNS =
   'id, title, assessment_type, questions, total_points, time_limit_minutes, passing_score, attempts_allowed, course_id, difficulty_level, prerequisites, created_by, created_at, updated_at';
-
-/** Seconds after the deadline a submission is still accepted (clock skew, network latency). */
-export const SUBMIT_GRACE_SECONDS = 30;
 
 const attemptColumns = (a = 'a') =>
   `${a}.id, ${a}.assessment_id, ${a}.user_id, ${a}.attempt_number, ${a}.status, ${a}.started_at, ${a}.deadline, ${a}.submitted_at, ${a}.answers, ${a}.results,

@@ -13,8 +13,7 @@
 import { z } from 'zod';
 import { route, type Principal, type RouteSpec } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
-import { assessmentInputSchema, assessmentOut, gradeBody, resultOut, startOut, submitBody } from './model.ts';
-import { SUBMIT_GRACE_SECONDS } from './repository.ts';
+import { SUBMIT_GRACE_SECONDS, assessmentInputSchema, assessmentOut, gradeBody, resultOut, startOut, submitBody } from './model.ts';
 import { assessmentService, type AssessmentServiceOptions } from './service.ts';
 
 const isStaff = (p: Principal | undefined) => Boolean(p?.roles.some((r) => r === 'instructor' || r === 'admin'));

@@ -19,8 +19,9 @@ import {
   type ResultOut,
   type StartOut,
   type SubmitInput,
+  SUBMIT_GRACE_SECONDS,
 } from './model.ts';
-import { assessmentsRepository, SUBMIT_GRACE_SECONDS, type AssessmentRow, type AttemptRow } from './repository.ts';
+import { assessmentsRepository, type AssessmentRow, type AttemptRow } from './repository.ts';
 
 function toAssessment(row: AssessmentRow, opts: { revealAnswers: boolean; attemptsUsed: number }): AssessmentOut {
   return {

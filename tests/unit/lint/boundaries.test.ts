@@ -83,7 +83,22 @@ describe('layers inside a module', () => {
     }
   });
 
-  it('lets repositories and other components hold SQL, and routes call the repository', async () => {
+  it('keeps routes.ts away from the repository, without losing the rule between the two APIs', async () => {
+    const restricted = async (filePath: string, text: string) => {
+      const [result] = await eslint.lintText(text, { filePath: join(REPO, filePath) });
+      return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+    };
+    const repo = "import { usersRepository } from './repository.ts';\nexport const r = usersRepository;\n";
+    expect(await restricted('services/content-bridge/users/routes.ts', repo)).toEqual([expect.stringContaining('service.ts')]);
+    expect(await restricted('services/ml-server/registry/routes.ts', repo)).toHaveLength(1);
+    expect(await restricted('services/content-bridge/users/service.ts', repo)).toEqual([]);
+    const otherApi = "import { SERVICE_NAME } from '../../ml-server/app.ts';\nexport const n = SERVICE_NAME;\n";
+    expect(await restricted('services/content-bridge/users/routes.ts', otherApi)).toEqual([expect.stringContaining('ML Server')]);
+    const otherApiBack = "import type { AppContext } from '../../content-bridge/context.ts';\nexport type A = AppContext;\n";
+    expect(await restricted('services/ml-server/registry/routes.ts', otherApiBack)).toEqual([expect.stringContaining('Content Bridge')]);
+  });
+
+  it('lets repositories and other components hold SQL', async () => {
     const sql = `${db}  await db.query('SELECT 1', [id]);\n}\n`;
     expect(await sqlFindings('services/content-bridge/auth/repository.ts', sql)).toEqual([]);
     expect(await sqlFindings('services/content-bridge/analytics/writer.ts', sql)).toEqual([]);

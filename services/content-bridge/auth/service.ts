@@ -6,9 +6,10 @@
  * caller learns nothing); confirming it sets the new password and ends the user's sessions, in one
  * transaction, so a password that fails the policy leaves the link unused.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../../kit/auth/passwords.ts';
 import { signAccessToken, TokenError } from '../../kit/auth/tokens.ts';
+import { sha256Hex } from '../../kit/canonical.ts';
 import { problem, ProblemError } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
@@ -33,27 +34,37 @@ export function invalidTokenProblem(error: string): ProblemError {
   });
 }
 
-export async function issueTokenPair(app: AppContext, user: UserRow) {
+/** A new access token for `user`, beside the refresh token that goes with it. */
+function tokenPair(app: AppContext, user: UserRow, refreshToken: string) {
   const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
-  const refresh = await app.refreshTokens.issue(user.id);
   return {
     access_token: access.token,
     token_type: 'Bearer' as const,
     expires_in: app.tokens.accessTtlSeconds,
-    refresh_token: refresh,
+    refresh_token: refreshToken,
     user: toUser(user),
   };
 }
 
-/** A new student account; 422 when the password fails the policy, 409 when the name or email is taken. */
-export async function register(app: AppContext, body: RegisterBody) {
-  const problems = passwordProblems({ password: body.password, username: body.username, email: body.email });
+/** A login's token pair: a new refresh token family. */
+export async function issueTokenPair(app: AppContext, user: UserRow) {
+  return tokenPair(app, user, await app.refreshTokens.issue(user.id));
+}
+
+/** 422 naming `location` when the password fails the policy. */
+function requirePasswordPolicy(input: { password: string; username: string; email: string }, location: string): void {
+  const problems = passwordProblems(input);
   if (problems.length) {
     throw problem.unprocessable(
       'The password does not meet the policy',
-      problems.map((message) => ({ location: 'body.password', message })),
+      problems.map((message) => ({ location, message })),
     );
   }
+}
+
+/** A new student account; 422 when the password fails the policy, 409 when the name or email is taken. */
+export async function register(app: AppContext, body: RegisterBody) {
+  requirePasswordPolicy({ password: body.password, username: body.username, email: body.email }, 'body.password');
   try {
     const user = await app.users.create({
       username: body.username,
@@ -90,14 +101,7 @@ export async function refresh(app: AppContext, refreshToken: string) {
   }
   const user = await app.users.findById(rotated.userId);
   if (!user) throw problem.unauthorized('unknown user');
-  const access = signAccessToken(app.tokens, { userId: user.id, username: user.username, roles: user.roles });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer' as const,
-    expires_in: app.tokens.accessTtlSeconds,
-    refresh_token: rotated.token,
-    user: toUser(user),
-  };
+  return tokenPair(app, user, rotated.token);
 }
 
 export async function logout(app: AppContext, principal: Principal, refreshToken: string | undefined) {
@@ -120,29 +124,21 @@ export async function validateToken(app: AppContext, token: string | undefined) 
   }
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-
 export async function requestPasswordReset(app: AppContext, email: string): Promise<void> {
   const user = await app.users.findByLogin({ email });
   if (!user) return;
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + app.config.PASSWORD_RESET_TTL_SECONDS * 1000);
-  await resets.create(app.deps.db, { userId: user.id, tokenHash: sha256(token), expiresAt });
+  await resets.create(app.deps.db, { userId: user.id, tokenHash: sha256Hex(token), expiresAt });
   const link = `${app.config.PUBLIC_BASE_URL}/reset-password?token=${token}`;
   await app.mailer.sendPasswordReset({ email: user.email, username: user.username }, link, expiresAt);
 }
 
 export async function confirmPasswordReset(app: AppContext, token: string, newPassword: string): Promise<void> {
   const userId = await app.deps.db.transaction(async (tx) => {
-    const reset = await resets.claim(tx, sha256(token));
+    const reset = await resets.claim(tx, sha256Hex(token));
     if (!reset) return undefined;
-    const problems = passwordProblems({ password: newPassword, username: reset.username, email: reset.email });
-    if (problems.length) {
-      throw problem.unprocessable(
-        'The password does not meet the policy',
-        problems.map((message) => ({ location: 'body.new_password', message })),
-      );
-    }
+    requirePasswordPolicy({ password: newPassword, username: reset.username, email: reset.email }, 'body.new_password');
     await resets.setPassword(tx, reset.userId, await hashPassword(newPassword));
     return reset.userId;
   });

@@ -21,15 +21,9 @@ export function coursesService(app: AppContext) {
 
   /** Inside a transaction: validates the referenced content and makes it the course's item list. */
   async function setItems(tx: Queryable, courseId: string, items: CourseItemInput[], original: ItemListBody): Promise<string[]> {
+    const ids = items.map((i) => i.content_id);
     await lockPrerequisites(tx);
-    const found = new Map(
-      (
-        await repo.lockItems(
-          items.map((i) => i.content_id),
-          tx,
-        )
-      ).map((r) => [r.id, r]),
-    );
+    const found = new Map((await repo.lockItems(ids, tx)).map((r) => [r.id, r]));
     const errors: FieldError[] = [];
     original.forEach((item, i) => {
       const row = found.get(item.content_id);
@@ -41,10 +35,7 @@ export function coursesService(app: AppContext) {
     });
     if (errors.length) throw problem.unprocessable('The course refers to content it cannot hold', errors);
     const changed = await repo.replaceItems(courseId, items, tx);
-    const cyclic = await itemsOnCycles(
-      tx,
-      items.map((i) => i.content_id),
-    );
+    const cyclic = await itemsOnCycles(tx, ids);
     if (cyclic.length) {
       throw problem.unprocessable('The prerequisites form a cycle', [
         { location: 'body.items', message: `these items (indirectly) require themselves: ${cyclic.join(', ')}` },

@@ -58,10 +58,12 @@ export const median = (values: number[]) =>
 
 interface Answer {
   status: number;
-  body: string;
+  /** The body's bytes: decoded only by the callers that look at it. */
+  body: Buffer;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /\r\ncontent-length:/i;
 
 /** One keep-alive connection that sends a request and resolves with the answer. */
 class Connection {
@@ -78,15 +80,15 @@ class Connection {
     });
     const fail = (err: Error) => {
       this.#failed = err;
-      this.#waiting?.({ status: 0, body: err.message });
+      this.#waiting?.({ status: 0, body: Buffer.from(err.message) });
       this.#waiting = undefined;
     };
     this.#socket.on('error', fail);
     this.#socket.on('close', () => fail(new Error('connection closed')));
   }
 
-  send(request: Buffer): Promise<Answer> {
-    if (this.#failed) return Promise.resolve({ status: 0, body: this.#failed.message });
+  send(request: string | Buffer): Promise<Answer> {
+    if (this.#failed) return Promise.resolve({ status: 0, body: Buffer.from(this.#failed.message) });
     return new Promise((resolve) => {
       this.#waiting = resolve;
       this.#socket.write(request);
@@ -98,13 +100,13 @@ class Connection {
     if (end < 0) return;
     const head = this.#buffer.toString('latin1', 0, end);
     const status = Number(head.slice(9, 12));
-    const lengthMatch = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    let body: string;
+    const lengthAt = head.search(CONTENT_LENGTH);
+    let body: Buffer;
     let total: number;
-    if (lengthMatch) {
-      total = end + 4 + Number(lengthMatch[1]);
+    if (lengthAt >= 0) {
+      total = end + 4 + parseInt(head.slice(head.indexOf(':', lengthAt) + 1), 10);
       if (this.#buffer.length < total) return;
-      body = this.#buffer.toString('utf8', end + 4, total);
+      body = this.#buffer.subarray(end + 4, total);
     } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
       const chunked = readChunked(this.#buffer, end + 4);
       if (!chunked) return;
@@ -126,30 +128,55 @@ class Connection {
 }
 
 /** A complete chunked body starting at `from`, or undefined while more bytes are needed. */
-function readChunked(buffer: Buffer, from: number): { body: string; total: number } | undefined {
+function readChunked(buffer: Buffer, from: number): { body: Buffer; total: number } | undefined {
   let at = from;
-  let body = '';
+  const chunks: Buffer[] = [];
   for (;;) {
     const lineEnd = buffer.indexOf('\r\n', at);
     if (lineEnd < 0) return undefined;
     const size = parseInt(buffer.toString('latin1', at, lineEnd), 16);
     const dataEnd = lineEnd + 2 + size;
     if (buffer.length < dataEnd + 2) return undefined;
-    if (size === 0) return { body, total: dataEnd + 2 }; // no trailers from these servers
-    body += buffer.toString('utf8', lineEnd + 2, dataEnd);
+    if (size === 0) return { body: Buffer.concat(chunks), total: dataEnd + 2 }; // no trailers from these servers
+    chunks.push(buffer.subarray(lineEnd + 2, dataEnd));
     at = dataEnd + 2;
   }
 }
 
-function serialise(base: URL, o: LoadOptions, i: number, client: number): Buffer {
-  const body = typeof o.body === 'function' ? o.body(i, client) : o.body;
-  const headers = typeof o.headers === 'function' ? o.headers(client) : (o.headers ?? {});
-  let head = `${o.method ?? 'GET'} ${o.path ? o.path(i) : base.pathname + base.search} HTTP/1.1\r\nhost: ${base.host}\r\n`;
+/**
+ * The request line and headers up to `content-length: ` (or the whole request when there is no
+ * body). Built once per client and path: only the body changes from one request to the next.
+ */
+function requestHead(base: URL, o: LoadOptions, path: string, headers: Record<string, string>, hasBody: boolean): string {
+  let head = `${o.method ?? 'GET'} ${path} HTTP/1.1\r\nhost: ${base.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  if (body === undefined) return Buffer.from(`${head}\r\n`, 'latin1');
-  const payload = Buffer.from(body);
+  if (!hasBody) return `${head}\r\n`;
   if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) head += 'content-type: application/json\r\n';
-  return Buffer.concat([Buffer.from(`${head}content-length: ${payload.length}\r\n\r\n`, 'latin1'), payload]);
+  return `${head}content-length: `;
+}
+
+/** Writes requests for one client: a string per request (one socket write), the head reused. */
+function requestWriter(base: URL, o: LoadOptions, client: number): (i: number) => string | Buffer {
+  const headers = typeof o.headers === 'function' ? o.headers(client) : (o.headers ?? {});
+  const fixedPath = base.pathname + base.search;
+  const body = o.body;
+  if (body === undefined) {
+    if (!o.path) {
+      const request = Buffer.from(requestHead(base, o, fixedPath, headers, false), 'latin1');
+      return () => request;
+    }
+    const path = o.path;
+    return (i) => requestHead(base, o, path(i), headers, false);
+  }
+  const join = (head: string, payload: string) => `${head}${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+  if (o.path) {
+    const path = o.path;
+    return (i) => join(requestHead(base, o, path(i), headers, true), typeof body === 'function' ? body(i, client) : body);
+  }
+  const head = requestHead(base, o, fixedPath, headers, true);
+  if (typeof body === 'function') return (i) => join(head, body(i, client));
+  const request = Buffer.from(join(head, body));
+  return () => request;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -158,8 +185,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     throw new Error('load tests only target loopback');
   }
   const bases = urls.map((u) => new URL(u));
-  const perRequest = typeof o.body === 'function' || typeof o.headers === 'function' || o.path !== undefined;
-  const fixed = perRequest ? undefined : bases.map((base) => serialise(base, o, 0, 0));
   const expect = o.expectStatus ?? 200;
   let counter = 0;
   const warmupEnd = Date.now() + (o.warmupMs ?? 500);
@@ -173,11 +198,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const connections: Connection[] = [];
   const client = async (c: number) => {
     const base = bases[c % bases.length]!;
+    const nextRequest = requestWriter(base, o, c);
     let connection = new Connection(Number(base.port), base.hostname);
     connections.push(connection);
     while (Date.now() < end && (o.maxRequests === undefined || counter < o.maxRequests)) {
       const i = counter++;
-      const request = fixed ? fixed[c % bases.length]! : serialise(base, o, i, c);
+      const request = nextRequest(i);
       const started = performance.now();
       const answer = await connection.send(request);
       const finished = Date.now();
@@ -193,7 +219,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         lastFinished = Math.max(lastFinished, finished);
         statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
         if (answer.status !== expect) errors++;
-        if (o.countMatches?.test(answer.body)) matches++;
+        if (o.countMatches?.test(answer.body.toString())) matches++;
       }
     }
   };

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, type Database } from '../../services/kit/deps/database.ts';
+import { createPgDatabase, readOnlyTransaction, type Database } from '../../services/kit/deps/database.ts';
 import { createPgliteDatabase } from '../../services/kit/deps/embedded/pglite.ts';
 import { loadMigrations, migrate } from '../../services/kit/deps/migrations.ts';
 import { MIGRATIONS_DIR as BRIDGE } from '../../services/content-bridge/paths.ts';
@@ -128,5 +128,22 @@ describe('PGlite parity with PostgreSQL', () => {
       expect(await code(lite, sql, params)).toBe(await code(real, sql, params));
     }
     expect(await code(lite, `SELECT content.analytics_reject_conflicts($1::text[])`, [['x']])).toBe('HMA01');
+  });
+
+  it('refuses a write inside readOnlyTransaction (25006) and answers reads there', async () => {
+    for (const db of [real, lite]) {
+      const users = await readOnlyTransaction(db, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM users.users'));
+      expect(users.rows[0]!.n).toBe(1);
+      const refused = await readOnlyTransaction(db, (tx) =>
+        tx.query(`UPDATE users.users SET username = 'Grace' WHERE id = $1`, [USER]),
+      ).then(
+        () => 'written',
+        (err: { code?: string }) => err.code,
+      );
+      expect(refused).toBe('25006');
+      expect((await db.query<{ username: string }>('SELECT username FROM users.users WHERE id = $1', [USER])).rows[0]!.username).toBe(
+        'Ada',
+      );
+    }
   });
 });

@@ -6,7 +6,7 @@
  * content cache once the transaction has committed.
  */
 import type { Queryable } from '../../kit/deps/database.ts';
-import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
+import { pageByTime } from '../../kit/http/cursor.ts';
 import { problem, type FieldError } from '../../kit/http/problem.ts';
 import type { AppContext } from '../context.ts';
 import { contentCache } from '../content/cache.ts';
@@ -50,9 +50,7 @@ export function coursesService(app: AppContext) {
 
   return {
     async list(limit: number, cursor: string | undefined) {
-      const after = cursor ? decodeTimeCursor(cursor) : undefined;
-      const rows = await cursorQuery(() => repo.list({ limit: limit + 1, after }));
-      const { page, next } = paginate(rows, limit, (r) => ({ order: 'time', createdAt: r.cursor_ts, id: r.id }));
+      const { page, next } = await pageByTime({ limit, cursor }, (request) => repo.list(request));
       return { courses: page.map((r) => ({ ...base(r), item_count: r.item_count })), next_cursor: next };
     },
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../kit/deps/database.ts';
 import { domain } from '../../kit/domain-error.ts';
-import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
+import { pageByTime } from '../../kit/http/cursor.ts';
 import type { FieldError } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
@@ -25,7 +25,7 @@ import {
   type PostRow,
   type PrivacyLevel,
 } from './model.ts';
-import { socialRepository, type Page } from './repository.ts';
+import { socialRepository } from './repository.ts';
 import type { Viewer } from './visibility.ts';
 
 export const viewerOf = (p: Principal): Viewer => ({
@@ -33,15 +33,6 @@ export const viewerOf = (p: Principal): Viewer => ({
   isAdmin: p.roles.includes('admin'),
   isStaff: p.roles.some((r) => r === 'admin' || r === 'instructor'),
 });
-
-const toPage = (query: PageQuery): Page => ({
-  limit: query.limit + 1,
-  after: query.cursor ? decodeTimeCursor(query.cursor) : undefined,
-});
-
-/** A page of rows fetched with toPage(query), and the cursor of the next one. */
-const pageOf = <R extends { cursor_ts: string; id: string }>(rows: R[], query: PageQuery) =>
-  paginate(rows, query.limit, (row) => ({ order: 'time', createdAt: row.cursor_ts, id: row.id }));
 
 const invalid = (detail: string, location: string, message: string) => domain.invalid(detail, [{ location, message }]);
 
@@ -185,7 +176,7 @@ export function socialService(app: AppContext) {
   return {
     async threads(viewer: Viewer, courseId: string, query: PageQuery): Promise<{ threads: PostOut[]; next_cursor: string | null }> {
       if (!(await repo.course(courseId))) throw domain.notFound('No such course');
-      const { page, next } = pageOf(await cursorQuery(() => repo.threads(viewer, courseId, toPage(query))), query);
+      const { page, next } = await pageByTime(query, (page) => repo.threads(viewer, courseId, page));
       return { threads: page.map(toPost), next_cursor: next };
     },
 
@@ -217,7 +208,7 @@ export function socialService(app: AppContext) {
     ): Promise<PostOut & { replies: PostOut[]; next_cursor: string | null }> {
       const post = await repo.findPost(viewer, postId);
       if (!post) throw domain.notFound('No such post');
-      const { page, next } = pageOf(await cursorQuery(() => repo.replies(viewer, post.id, toPage(query))), query);
+      const { page, next } = await pageByTime(query, (page) => repo.replies(viewer, post.id, page));
       return { ...toPost(post), replies: page.map(toPost), next_cursor: next };
     },
 
@@ -249,7 +240,7 @@ export function socialService(app: AppContext) {
 
     async feed(viewer: Viewer, userId: string, query: PageQuery): Promise<{ items: InteractionOut[]; next_cursor: string | null }> {
       if (!(await repo.userExists(userId))) throw domain.notFound('No such user');
-      const { page, next } = pageOf(await cursorQuery(() => repo.feed(viewer, userId, toPage(query))), query);
+      const { page, next } = await pageByTime(query, (page) => repo.feed(viewer, userId, page));
       return { items: page.map((r) => toInteraction(r, r.post_content)), next_cursor: next };
     },
 

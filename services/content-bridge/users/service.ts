@@ -1,5 +1,5 @@
 /** Users: the caller's own account, one user's (self or admin), updates (roles by admins only), the admin listing. */
-import { cursorQuery, decodeTimeCursor, paginate } from '../../kit/http/cursor.ts';
+import { pageByTime } from '../../kit/http/cursor.ts';
 import { problem } from '../../kit/http/problem.ts';
 import type { Principal } from '../../kit/http/routes.ts';
 import type { AppContext } from '../context.ts';
@@ -38,9 +38,7 @@ export function usersService(app: AppContext) {
     },
 
     async list(search: string | undefined, limit: number, cursor: string | undefined) {
-      const after = cursor ? decodeTimeCursor(cursor) : undefined;
-      const rows = await cursorQuery(() => app.users.list({ search, limit: limit + 1, after }));
-      const { page, next } = paginate(rows, limit, (r) => ({ order: 'time', createdAt: r.cursor_ts, id: r.id }));
+      const { page, next } = await pageByTime({ limit, cursor }, (request) => app.users.list({ search, ...request }));
       return { users: page.map(toUser), next_cursor: next };
     },
   };

@@ -30,6 +30,17 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `fn` in one READ ONLY transaction: PostgreSQL refuses any write in it, whatever the role
+ * could do, and every read sees one snapshot.
+ */
+export function readOnlyTransaction<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION READ ONLY');
+    return fn(tx);
+  });
+}
+
 function wrap(err: unknown): never {
   if (isConnectionError(err)) throw new DependencyUnavailableError('postgres', err);
   throw err;

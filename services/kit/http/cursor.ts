@@ -90,3 +90,23 @@ export function paginate<R>(rows: R[], limit: number, keysetOf: (row: R) => Keys
   const last = page[page.length - 1];
   return { page, next: rows.length > limit && last !== undefined ? encodeCursor(keysetOf(last)) : null };
 }
+
+/** What a time-ordered listing's SQL is asked for: one row more than the page, after the cursor's keyset. */
+export interface TimePageRequest {
+  limit: number;
+  after: TimeKeyset | undefined;
+}
+
+/**
+ * A listing ordered by time (newest first, ties by id), one page of it: decodes the client's cursor,
+ * fetches `limit + 1` rows after it (a forged impossible timestamp is the same 422), and returns the
+ * page with the next page's cursor. Rows carry their sort key as `cursor_ts` (timestamptz as text).
+ */
+export async function pageByTime<R extends { cursor_ts: string; id: string }>(
+  request: { limit: number; cursor?: string | undefined },
+  fetch: (page: TimePageRequest) => Promise<R[]>,
+): Promise<{ page: R[]; next: string | null }> {
+  const after = request.cursor ? decodeTimeCursor(request.cursor) : undefined;
+  const rows = await cursorQuery(() => fetch({ limit: request.limit + 1, after }));
+  return paginate(rows, request.limit, (row) => ({ order: 'time', createdAt: row.cursor_ts, id: row.id }));
+}

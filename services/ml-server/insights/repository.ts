@@ -2,7 +2,7 @@
  * SQL for insights and recommendations: the Content Bridge's tables, read in READ ONLY transactions
  * of the read pool, and the online features in ml.user_features (the primary pool).
  */
-import type { Database } from '../../kit/deps/database.ts';
+import { readOnlyTransaction, type Database } from '../../kit/deps/database.ts';
 import { readAggregates, type Aggregates } from '../training/features.ts';
 
 export interface OnlineFeaturesRow {
@@ -43,18 +43,10 @@ export interface CandidateRow {
   prerequisites: string[];
 }
 
-/** Reads in one READ ONLY transaction of the read pool. */
-function readOnly<T>(db: Database, fn: (q: Database['query']) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
-    return fn(tx.query.bind(tx) as Database['query']);
-  });
-}
-
 export function insightsRepository({ db, readDb }: { db: Database; readDb: Database }) {
   return {
     /** Per-course aggregates derived from the learner's events and progress. */
-    contentAggregates: (userId: string): Promise<Aggregates[]> => readOnly(readDb, (query) => readAggregates({ query }, { userId })),
+    contentAggregates: (userId: string): Promise<Aggregates[]> => readOnlyTransaction(readDb, (tx) => readAggregates(tx, { userId })),
 
     async onlineFeatures(userId: string): Promise<OnlineFeaturesRow[]> {
       const { rows } = await db.query<OnlineFeaturesRow>(
@@ -69,8 +61,8 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
 
     /** Published items per course, for the given course ids. */
     async publishedItemCounts(courseIds: string[]): Promise<Map<string, number>> {
-      const { rows } = await readOnly(readDb, (query) =>
-        query<{ course_id: string; n: number }>(
+      const { rows } = await readOnlyTransaction(readDb, (tx) =>
+        tx.query<{ course_id: string; n: number }>(
           `SELECT course_id::text AS course_id, count(*)::int AS n FROM content.content_items
             WHERE status = 'published' AND course_id::text = ANY($1::text[]) GROUP BY course_id`,
           [courseIds],
@@ -81,8 +73,8 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
 
     /** Per tag of the items the learner touched: the mean of each item's score, or else its progress. */
     async topicScores(userId: string): Promise<TopicRow[]> {
-      const { rows } = await readOnly(readDb, (query) =>
-        query<TopicRow>(
+      const { rows } = await readOnlyTransaction(readDb, (tx) =>
+        tx.query<TopicRow>(
           `WITH scores AS (
              SELECT e.content_id::text AS content_id, avg((e.event_data ->> 'score')::float8) AS score
                FROM content.learning_events e
@@ -109,8 +101,8 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
     },
 
     async pace(userId: string, now: Date): Promise<PaceRow> {
-      const { rows } = await readOnly(readDb, (query) =>
-        query<PaceRow>(
+      const { rows } = await readOnlyTransaction(readDb, (tx) =>
+        tx.query<PaceRow>(
           `SELECT count(*) FILTER (WHERE completed_at IS NOT NULL)::int AS completed,
                   coalesce(sum(time_spent_minutes), 0)::float8 AS minutes,
                   min(created_at) AS first_at,
@@ -124,8 +116,8 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
     },
 
     async courseTitles(courseIds: string[]): Promise<Map<string, string>> {
-      const { rows } = await readOnly(readDb, (query) =>
-        query<{ id: string; title: string }>('SELECT id::text AS id, title FROM content.courses WHERE id::text = ANY($1::text[])', [
+      const { rows } = await readOnlyTransaction(readDb, (tx) =>
+        tx.query<{ id: string; title: string }>('SELECT id::text AS id, title FROM content.courses WHERE id::text = ANY($1::text[])', [
           courseIds,
         ]),
       );
@@ -134,8 +126,8 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
 
     /** Published, not completed items of the learner's courses whose prerequisites are all completed. */
     async recommendationCandidates(userId: string): Promise<CandidateRow[]> {
-      const { rows } = await readOnly(readDb, (query) =>
-        query<CandidateRow>(
+      const { rows } = await readOnlyTransaction(readDb, (tx) =>
+        tx.query<CandidateRow>(
           `WITH my_courses AS (
              SELECT course_id::text AS course_id FROM content.user_progress WHERE user_id = $1 AND course_id IS NOT NULL
              UNION

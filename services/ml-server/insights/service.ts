@@ -20,6 +20,8 @@ import type { Predictor, PredictionOutput } from '../serving/predictor.ts';
 import { COMPLETION_FEATURES, completionFeatures, isCompleted, type Aggregates } from '../training/features.ts';
 import { insightsRepository } from './repository.ts';
 
+type InsightsRepository = ReturnType<typeof insightsRepository>;
+
 export const STRONG_TOPIC = 75;
 export const WEAK_TOPIC = 60;
 
@@ -39,8 +41,7 @@ function positiveScore(output: PredictionOutput): number {
 
 const riskLevel = (risk: number) => (risk >= 2 / 3 ? 'high' : risk >= 1 / 3 ? 'medium' : 'low');
 
-async function userAggregates(deps: InsightsDeps, userId: string): Promise<Aggregates[]> {
-  const repo = insightsRepository(deps);
+async function userAggregates(repo: InsightsRepository, userId: string): Promise<Aggregates[]> {
   const fromContent = await repo.contentAggregates(userId);
   const online = await repo.onlineFeatures(userId);
   const byCourse = new Map(fromContent.map((a) => [a.courseId, a]));
@@ -69,13 +70,13 @@ async function userAggregates(deps: InsightsDeps, userId: string): Promise<Aggre
   return [...byCourse.values()];
 }
 
-async function topicScores(deps: InsightsDeps, userId: string) {
-  const rows = await insightsRepository(deps).topicScores(userId);
+async function topicScores(repo: InsightsRepository, userId: string) {
+  const rows = await repo.topicScores(userId);
   return rows.map((r) => ({ tag: r.tag, score: Math.round(r.score * 10) / 10, items: r.items, scored_items: r.scored }));
 }
 
-async function pace(deps: InsightsDeps, userId: string, now: Date) {
-  const r = await insightsRepository(deps).pace(userId, now);
+async function pace(repo: InsightsRepository, userId: string, now: Date) {
+  const r = await repo.pace(userId, now);
   const weeks = r.first_at ? Math.max(1, (now.getTime() - new Date(r.first_at).getTime()) / (7 * 86_400_000)) : 1;
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
@@ -88,13 +89,14 @@ async function pace(deps: InsightsDeps, userId: string, now: Date) {
 }
 
 export async function insightsFor(deps: InsightsDeps, userId: string, now = new Date()) {
+  const repo = insightsRepository(deps);
   const [aggregates, topics, learnerPace] = await Promise.all([
-    userAggregates(deps, userId),
-    topicScores(deps, userId),
-    pace(deps, userId, now),
+    userAggregates(repo, userId),
+    topicScores(repo, userId),
+    pace(repo, userId, now),
   ]);
   const courseIds = aggregates.map((a) => a.courseId);
-  const titles = courseIds.length ? await insightsRepository(deps).courseTitles(courseIds) : new Map<string, string>();
+  const titles = courseIds.length ? await repo.courseTitles(courseIds) : new Map<string, string>();
 
   let model: { name: string; version: number } | null = null;
   let unavailable: string | null = null;
@@ -157,7 +159,8 @@ export async function insightsFor(deps: InsightsDeps, userId: string, now = new 
 }
 
 export async function recommendationsFor(deps: InsightsDeps, userId: string, limit: number) {
-  const candidates = await insightsRepository(deps).recommendationCandidates(userId);
+  const repo = insightsRepository(deps);
+  const candidates = await repo.recommendationCandidates(userId);
   const items = candidates.map((c) => ({
     content_id: c.content_id,
     course_id: c.course_id,
@@ -172,7 +175,7 @@ export async function recommendationsFor(deps: InsightsDeps, userId: string, lim
   let scored = items.map((item) => ({ ...item, score: null as number | null }));
   if (items.length) {
     try {
-      const [aggregates, topics] = await Promise.all([userAggregates(deps, userId), topicScores(deps, userId)]);
+      const [aggregates, topics] = await Promise.all([userAggregates(repo, userId), topicScores(repo, userId)]);
       const progress = new Map(aggregates.map((a) => [a.courseId, a.courseItems ? a.completed / a.courseItems : 0]));
       const topicScore = new Map(topics.map((t) => [t.tag, t.score]));
       const rows = items.map((item) => {

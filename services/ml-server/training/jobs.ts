@@ -13,7 +13,7 @@
  * a READ ONLY transaction, so training can never write there even through the fallback pool.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Database } from '../../kit/deps/database.ts';
+import { readOnlyTransaction, type Database } from '../../kit/deps/database.ts';
 import type { ObjectStore } from '../../kit/deps/object-store.ts';
 import type { Logger } from '../../kit/observability/logger.ts';
 import { accuracy, auc, fitLogisticRegression, loadModel, logLoss, trainTestSplit } from '../inference/index.ts';
@@ -211,10 +211,7 @@ export class TrainingJobs {
     const to = params.to ? new Date(params.to) : undefined;
     let aggregates;
     try {
-      aggregates = await this.#o.readDb.transaction(async (tx) => {
-        await tx.query('SET TRANSACTION READ ONLY');
-        return readAggregates(tx, { from, to });
-      });
+      aggregates = await readOnlyTransaction(this.#o.readDb, (tx) => readAggregates(tx, { from, to }));
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === '42P01') throw new TrainingFailure(`the learning data is not there: ${(err as Error).message}`);

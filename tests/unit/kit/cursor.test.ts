@@ -5,8 +5,10 @@ import {
   decodeCursor,
   decodeTimeCursor,
   encodeCursor,
+  pageByTime,
   paginate,
   type Keyset,
+  type TimePageRequest,
 } from '../../../services/kit/http/cursor.ts';
 import { ProblemError } from '../../../services/kit/http/problem.ts';
 
@@ -100,5 +102,23 @@ describe('keyset cursors', () => {
     expect(decodeCursor(full.next!)).toEqual({ order: 'time', createdAt: rows[1]!.at, id: ID });
     expect(paginate(rows, 3, keyset)).toEqual({ page: rows, next: null });
     expect(paginate([], 3, keyset)).toEqual({ page: [], next: null });
+  });
+
+  it('pages a time-ordered listing: the cursor decoded for the fetch, limit + 1 rows asked, the next cursor from the last row', async () => {
+    const rows = [1, 2, 3].map((n) => ({ id: ID, cursor_ts: `2026-01-0${n} 00:00:00+00` }));
+    const asked: TimePageRequest[] = [];
+    const fetch = async (request: TimePageRequest) => (asked.push(request), rows.slice(0, request.limit));
+    const first = await pageByTime({ limit: 2 }, fetch);
+    expect(asked[0]).toEqual({ limit: 3, after: undefined });
+    expect(first.page).toEqual(rows.slice(0, 2));
+    const second = await pageByTime({ limit: 2, cursor: first.next! }, fetch);
+    expect(asked[1]).toEqual({ limit: 3, after: { order: 'time', createdAt: rows[1]!.cursor_ts, id: ID } });
+    expect(second.next).not.toBeNull();
+    expect(await pageByTime({ limit: 5 }, fetch)).toEqual({ page: rows, next: null });
+    // A forged cursor never reaches the fetch; an impossible value the fetch meets is the same 422.
+    await expect(pageByTime({ limit: 2, cursor: 'not-a-cursor' }, fetch)).rejects.toMatchObject({ status: 422 });
+    expect(asked).toHaveLength(3);
+    const outOfRange = Object.assign(new Error('date/time field value out of range'), { code: '22008' });
+    await expect(pageByTime({ limit: 2 }, () => Promise.reject(outOfRange))).rejects.toMatchObject({ status: 422 });
   });
 });

@@ -35,5 +35,8 @@ export function eventBatch(prefix: string, n: number, size: number): string {
 
 /** Request `n` of a run: one event of `userId`. */
 export function singleEvent(prefix: string, n: number, client: number, userId: string): string {
-  return `{"event_id":"${prefix}-${n}${eventTail(n, client, userId)}`;
+  return `{"event_id":"${prefix}-${n}${singleEventTail(n, client, userId)}`;
 }
+
+/** singleEvent after its id's last character: for generators that write the id themselves (wrk's Lua). */
+export const singleEventTail = (n: number, client: number, userId: string): string => eventTail(n, client, userId);

@@ -10,7 +10,7 @@
  * ratio reported is the median of those paired ratios; rates and latencies are medians over rounds.
  *
  * Routes: a cached, authenticated GET /api/content/{id} (100 items); single learning events (each
- * student sends its own); a cached one-row /predict (synthetic 100-tree GBDT); 1000-event batches from
+ * student sends its own, one mix of types and content items on both generators); a cached one-row /predict (synthetic 100-tree GBDT); 1000-event batches from
  * 4 clients (the project's generator only: the target is events/s and batch p99, not a ratio).
  * For the event routes it also prints the bridge's group commits during the runs (requests and
  * milliseconds per commit, from its /metrics).
@@ -32,12 +32,14 @@ import { registerStudents, seedContent } from '../lib/seed.ts';
 import { startService, type ServiceProcess } from '../lib/service.ts';
 import { ensureWrk, runWrk, type WrkOptions } from '../lib/wrk.ts';
 import { syntheticGbdt } from '../ml/gbdt.ts';
-import { eventBatch, singleEvent } from '../events/traffic.ts';
+import { eventBatch, singleEvent, singleEventTail } from '../events/traffic.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SINGLE_CLIENTS = Number(process.env.BENCH_SINGLE_CLIENTS ?? 100);
+/** wrk's single events: each student's event in this many variants (every type, each content item), as load.ts varies them. */
+const SINGLE_EVENT_VARIANTS = 20;
 const BATCH_CLIENTS = 4;
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const STUDENTS = 20;
@@ -203,14 +205,14 @@ async function main() {
           body: (i, c) => singleEvent(prefix, i, c, student(c).userId),
           concurrency: SINGLE_CLIENTS,
         }),
-        // The body of request n: a unique event id, then student r's event (singleEvent's tail).
+        // The body of request n: a unique event id, then one of student c's events, the same mix
+        // load.ts sends (every event type, each of the 20 content items: singleEvent's tails).
         wrk: (prefix) => ({
           url: eventsUrl,
           method: 'POST',
-          requests: students.map((s, c) => ({
-            headers: { authorization: `Bearer ${s.token}` },
-            body: singleEvent('', 0, c, s.userId).slice('{"event_id":"-0'.length),
-          })),
+          requests: Array.from({ length: SINGLE_EVENT_VARIANTS }, (_, k) =>
+            students.map((s, c) => ({ headers: { authorization: `Bearer ${s.token}` }, body: singleEventTail(k, c, s.userId) })),
+          ).flat(),
           bodyLua: `'{"event_id":"${prefix}-' .. n .. q.body`,
           connections: SINGLE_CLIENTS,
         }),

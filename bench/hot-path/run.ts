@@ -13,7 +13,7 @@
  * student sends its own, one mix of types and content items on both generators); a cached one-row /predict (synthetic 100-tree GBDT); 1000-event batches from
  * 4 clients (the project's generator only: the target is events/s and batch p99, not a ratio).
  * For the event routes it also prints the bridge's group commits during the runs (requests and
- * milliseconds per commit, from its /metrics).
+ * milliseconds per commit, from its /metrics) and the CPU of PostgreSQL's processes per request.
  * Knobs: BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_SINGLE_CLIENTS (100),
  * BENCH_ONLY (a regular expression: only the scenarios it matches, besides the baselines; with
  * BENCH_PROFILE=<dir> from bench/lib/service.ts, a CPU profile of just those); for the services
@@ -29,7 +29,7 @@ import { startDependencies } from '../lib/dependencies.ts';
 import { startBaseline } from '../lib/baselines.ts';
 import { median, runLoad, type LoadOptions } from '../lib/load.ts';
 import { registerStudents, seedContent } from '../lib/seed.ts';
-import { startService, type ServiceProcess } from '../lib/service.ts';
+import { processCpuSeconds, startService, type ServiceProcess } from '../lib/service.ts';
 import { ensureWrk, runWrk, type WrkOptions } from '../lib/wrk.ts';
 import { syntheticGbdt } from '../ml/gbdt.ts';
 import { eventBatch, singleEvent, singleEventTail } from '../events/traffic.ts';
@@ -94,6 +94,27 @@ function perCommit(before: CommitTotals, after: CommitTotals): { requests: numbe
   return { requests: (after.requests - before.requests) / commits, ms: ((after.seconds - before.seconds) * 1000) / commits };
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL processes alive now (backends, WAL writer, checkpointer…),
+ * by pid: the event routes' other half of the work, beside the bridge's own CPU.
+ */
+async function databaseCpu(db: pg.Client): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, processCpuSeconds(pid));
+    } catch {
+      // exited between the query and the read
+    }
+  }
+  return cpu;
+}
+
+/** CPU seconds between two samples; a process that started in between counts from zero. */
+const cpuBetween = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
+
 interface Sample {
   perSecond: number;
   p50: number;
@@ -103,6 +124,8 @@ interface Sample {
   systemUs: number;
   /** Event routes: requests per group commit and milliseconds per commit (send to result) during the run. */
   commit?: { requests: number; ms: number };
+  /** Event routes: CPU of every PostgreSQL process per request. */
+  databaseUs?: number;
 }
 
 async function main() {
@@ -270,6 +293,7 @@ async function main() {
           .map((p) => p.cpuTimes())
           .reduce((n, t) => ({ user: n.user + t.user, system: n.system + t.system }), { user: 0, system: 0 });
       const commits0 = s.events ? await commitTotals(s.servers[0]!) : undefined;
+      const database0 = s.events ? await databaseCpu(db) : undefined;
       const cpu0 = cpuNow();
       let result: { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
       if (generator === 'load') {
@@ -284,6 +308,7 @@ async function main() {
       }
       const cpu1 = cpuNow();
       const commit = commits0 && perCommit(commits0, await commitTotals(s.servers[0]!));
+      const databaseSeconds = database0 && cpuBetween(database0, await databaseCpu(db));
       if (result.errors) throw new Error(`${s.name} (${generator}): ${result.errors} errors`);
       const sample = {
         perSecond: result.rps * (s.events || 1),
@@ -292,6 +317,7 @@ async function main() {
         userUs: ((cpu1.user - cpu0.user) * 1e6) / result.requests,
         systemUs: ((cpu1.system - cpu0.system) * 1e6) / result.requests,
         ...(commit && { commit }),
+        ...(databaseSeconds !== undefined && { databaseUs: (databaseSeconds * 1e6) / result.requests }),
       };
       if (!record) return sample;
       const key = `${s.name}|${generator}`;
@@ -330,6 +356,7 @@ async function main() {
         systemUs: median(list.map((x) => x.systemUs)),
         commitRequests: median(list.flatMap((x) => (x.commit ? [x.commit.requests] : []))),
         commitMs: median(list.flatMap((x) => (x.commit ? [x.commit.ms] : []))),
+        databaseUs: median(list.flatMap((x) => (x.databaseUs !== undefined ? [x.databaseUs] : []))),
       };
     };
     const lines = [
@@ -356,7 +383,7 @@ async function main() {
       const r = summary(`${s.name}|${g}`);
       if (Number.isNaN(r.commitRequests)) continue;
       lines.push(
-        `Group commits, ${s.name} (${g === 'load' ? 'bench/lib/load.ts' : 'wrk'}): ${fmt(r.commitRequests, 1)} requests and ${fmt(r.commitMs, 2)} ms per commit (send to result), medians.`,
+        `Group commits, ${s.name} (${g === 'load' ? 'bench/lib/load.ts' : 'wrk'}): ${fmt(r.commitRequests, 1)} requests and ${fmt(r.commitMs, 2)} ms per commit (send to result); PostgreSQL's CPU (all its processes) ${fmt(r.databaseUs)} µs per request; medians.`,
       );
     }
     lines.push(

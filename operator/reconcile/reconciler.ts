@@ -53,6 +53,21 @@ function phaseOf(d: ReconcilerDeps): Phase {
   };
 }
 
+/**
+ * Checks the spec before anything is written: a spec the operator refuses (beyond what the CRD
+ * catches) is reported in the status, and true means stop here (retrying cannot help until it changes).
+ */
+async function reportInvalidSpec(p: Phase, cr: HuntMasterPlatform): Promise<boolean> {
+  try {
+    applyDefaults(cr.spec);
+    return false;
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    await writeStatus(p, cr, { errors: [`invalid spec: ${err.message}`] });
+    return true;
+  }
+}
+
 /** Builds the desired children; an invalid spec is reported in the status instead (undefined). */
 async function desiredState(p: Phase, cr: HuntMasterPlatform, secrets: ReferencedSecrets): Promise<DesiredState | undefined> {
   try {
@@ -122,6 +137,7 @@ export function createReconciler(d: ReconcilerDeps) {
     if (found.metadata.deletionTimestamp) return finalize(p, found);
 
     const cr = await ensureFinalizer(p, found);
+    if (await reportInvalidSpec(p, cr)) return;
     const fresh = await ensureGeneratedSecrets(p, cr);
     const secrets = await readReferencedSecrets(p, cr, fresh);
     const probeErrors = await probeObjectStorage(p, cr);

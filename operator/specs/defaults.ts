@@ -22,7 +22,7 @@ import type {
   StorageSpec,
 } from './types.ts';
 
-/** Thrown for a spec the CRD would have rejected (the reconciler reports it in the Ready condition). */
+/** Thrown for a spec the CRD rejects or the operator refuses (the reconciler reports it in the Ready condition). */
 export class SpecError extends Error {
   override name = 'SpecError';
 }
@@ -193,6 +193,40 @@ function postgresOrRedis(
   };
 }
 
+/** PostgreSQL settings the operator (or the image's entrypoint) sets: a CR may not change them. */
+export const OPERATOR_OWNED_POSTGRES_SETTINGS: readonly string[] = [
+  'listen_addresses',
+  'port',
+  'data_directory',
+  'config_file',
+  'hba_file',
+  'ident_file',
+  'unix_socket_directories',
+  'external_pid_file',
+];
+/** A setting's name as in postgresql.conf; an extension's own settings carry its prefix (auto_explain.log_min_duration). */
+const SETTING_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+/** A value reaches the server as one argument: control characters (a NUL cannot be in one) are refused. */
+const hasControlCharacter = (value: string) => [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+
+/** spec.postgres.parameters checked and sorted by name (a stable pod template), or {} when none. */
+function postgresParameters(given: Record<string, string> | undefined, mode: string): Record<string, string> {
+  const names = Object.keys(given ?? {}).sort();
+  if (names.length === 0) return {};
+  if (mode !== 'managed') throw new SpecError('spec.postgres.parameters apply only to mode managed');
+  const invalid = names.filter((name) => !SETTING_NAME.test(name));
+  if (invalid.length) {
+    throw new SpecError(
+      `spec.postgres.parameters: ${invalid.map((n) => JSON.stringify(n)).join(', ')} ${invalid.length === 1 ? 'is not a setting name' : 'are not setting names'} (lower case, as in postgresql.conf)`,
+    );
+  }
+  const owned = names.filter((name) => OPERATOR_OWNED_POSTGRES_SETTINGS.includes(name));
+  if (owned.length) throw new SpecError(`spec.postgres.parameters may not set ${owned.join(', ')}: the operator sets it`);
+  const controls = names.filter((name) => hasControlCharacter(given![name]!));
+  if (controls.length) throw new SpecError(`spec.postgres.parameters: the value of ${controls.join(', ')} holds a control character`);
+  return Object.fromEntries(names.map((name) => [name, given![name]!]));
+}
+
 function backup(given: BackupSpec | undefined): ResolvedBackup {
   const d = DEFAULTS.postgres.backup;
   return {
@@ -259,7 +293,11 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     imagePullSecrets: clone(spec.imagePullSecrets ?? []),
     contentBridge: apiComponent(spec.contentBridge, d.contentBridge, spec.scheduling),
     mlServer: apiComponent(spec.mlServer, d.mlServer, spec.scheduling),
-    postgres: { ...postgresOrRedis('postgres', spec.postgres, d.postgres, spec.scheduling), backup: backup(spec.postgres?.backup) },
+    postgres: {
+      ...postgresOrRedis('postgres', spec.postgres, d.postgres, spec.scheduling),
+      backup: backup(spec.postgres?.backup),
+      parameters: postgresParameters(spec.postgres?.parameters, spec.postgres?.mode ?? d.postgres.mode),
+    },
     redis: postgresOrRedis('redis', spec.redis, d.redis, spec.scheduling),
     objectStorage: objectStorage(spec.objectStorage, spec.scheduling),
     auth: {

@@ -47,6 +47,11 @@ export function postgresInitScript(): string {
 
 const PORTS_POSTGRES: V1ContainerPort[] = [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }];
 
+/** The server's command line for spec.postgres.parameters (already checked and sorted by name). */
+export function postgresArgs(parameters: Record<string, string>): string[] {
+  return ['postgres', ...Object.entries(parameters).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+}
+
 /** Managed PostgreSQL's objects, or none in external mode. */
 export function postgresObjects(input: BuildInput): Child[] {
   const { cr, spec, names, images } = input;
@@ -68,6 +73,8 @@ export function postgresObjects(input: BuildInput): Child[] {
     terminationGracePeriodSeconds: 60,
     container: {
       name: 'postgres',
+      // The image's command is `postgres`; settings from the CR follow it as -c name=value.
+      ...(Object.keys(spec.postgres.parameters).length ? { args: postgresArgs(spec.postgres.parameters) } : {}),
       ports: PORTS_POSTGRES,
       env: [
         secretEnv('POSTGRES_USER', { name: secret, key: K.superuserUsername }),

@@ -110,6 +110,8 @@ export interface PostgresSpec {
   storage?: StorageSpec;
   resources?: ResourceRequirements;
   scheduling?: SchedulingSpec;
+  /** Managed mode: server settings, passed as `postgres -c name=value`. */
+  parameters?: Record<string, string>;
 }
 
 export interface RedisSpec {
@@ -301,7 +303,11 @@ export interface ExternalDataService {
 }
 
 export type ResolvedBackup = Required<BackupSpec>;
-export type ResolvedPostgres = (ManagedDataService | ExternalDataService) & { backup: ResolvedBackup };
+export type ResolvedPostgres = (ManagedDataService | ExternalDataService) & {
+  backup: ResolvedBackup;
+  /** Server settings of a managed PostgreSQL, by name (empty in external mode). */
+  parameters: Record<string, string>;
+};
 export type ResolvedRedis = ManagedDataService | ExternalDataService;
 
 export type ResolvedObjectStorage =

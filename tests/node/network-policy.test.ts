@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeftovers, readBaseline } from '../harness/node/cleanup.ts';
 import { waitUntil } from '../harness/process.ts';
+import { psql } from './support/events.ts';
 import { recordFigure } from './support/figures.ts';
 import { adaptToOneNode, applyFullSamplePrerequisites, FULL_SAMPLE_PRIORITY_CLASSES, fullSample } from './support/full-sample.ts';
 import {
@@ -173,6 +174,8 @@ describe('the full sample on a real node, its NetworkPolicies enforced by kube-r
     // /readyz checks the APIs' own connections to PostgreSQL, Redis and MinIO.
     expect(await readyz(ns)).toEqual([200, 200]);
     expect(await adminToken(ns, platform)).toMatch(/^ey/);
+    // The sample's spec.postgres.parameters reached the server (postgres -c name=value).
+    expect((await psql(ns, platform, 'SHOW shared_buffers; SHOW work_mem;')).trim().split('\n')).toEqual(['512MB', '16MB']);
   });
 
   it('creates every object of the sample that this cluster can hold: policies, autoscaler, budgets, Ingress, backups', async () => {

@@ -148,6 +148,13 @@ describe('CRD validation by the API server', () => {
       /postgres.scheduling apply only to mode managed/,
       422,
     ],
+    [
+      'parameters for an external postgres',
+      { postgres: { mode: 'external', external: { secretRef: { name: 'x' } }, parameters: { work_mem: '16MB' } } },
+      /postgres.parameters apply only to mode managed/,
+      422,
+    ],
+    ['a postgres parameter that is not a string', { postgres: { parameters: { max_connections: 200 } } }, /max_connections/, 422],
     // Strict field validation (kubectl's default) refuses unknown fields with 400 instead of dropping them.
     ['an unknown field', { surprise: true }, /unknown field "spec.surprise"/, 400],
   ])('rejects %s with a clear message', async (_name, spec, message, status) => {
@@ -737,6 +744,32 @@ describe('problems the schema cannot catch', () => {
       { timeoutMs: 30_000 },
     );
     await waitUntil('the refusal is gone from Ready', async () => !/refused/.test((await readyOf('bad-affinity'))?.message ?? 'refused'), {
+      timeoutMs: 20_000,
+    });
+  });
+
+  it('a postgres parameter the operator owns makes Ready=False InvalidSpec naming it; fixed, the server gets the settings', async () => {
+    await client.create(platform(ns, 'pg-params', { postgres: { parameters: { port: '5433', work_mem: '16MB' } } }));
+    await waitUntil('Ready=False InvalidSpec', async () => (await readyOf('pg-params'))?.reason === 'InvalidSpec', { timeoutMs: 20_000 });
+    expect((await readyOf('pg-params'))!.message).toMatch(/spec.postgres.parameters may not set port: the operator sets it/);
+    expect(await client.get(RESOURCES.StatefulSet, ns, 'pg-params-postgres').catch(() => undefined)).toBeUndefined();
+
+    await client.update({
+      ...(await getPlatform('pg-params')),
+      spec: { postgres: { parameters: { work_mem: '16MB', shared_buffers: '256MB' } } },
+    });
+    await waitUntil(
+      'the StatefulSet applied with the settings',
+      async () => {
+        const sts = await client.get<any>(RESOURCES.StatefulSet, ns, 'pg-params-postgres').catch(() => undefined);
+        return (
+          JSON.stringify(sts?.spec.template.spec.containers[0].args) ===
+          JSON.stringify(['postgres', '-c', 'shared_buffers=256MB', '-c', 'work_mem=16MB'])
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+    await waitUntil('InvalidSpec gone from Ready', async () => (await readyOf('pg-params'))?.reason !== 'InvalidSpec', {
       timeoutMs: 20_000,
     });
   });

@@ -4,10 +4,10 @@ import { apiDeployment } from '../../../operator/specs/api-deployments.ts';
 import { BACKUP_COMMAND, BACKUP_FILE } from '../../../operator/specs/backup.ts';
 import { ANNOTATIONS, MIGRATION_COMMAND } from '../../../operator/specs/constants.ts';
 import { prepare } from '../../../operator/specs/context.ts';
-import { SpecError } from '../../../operator/specs/defaults.ts';
+import { OPERATOR_OWNED_POSTGRES_SETTINGS, SpecError } from '../../../operator/specs/defaults.ts';
 import { desiredChildren, desiredVolumes } from '../../../operator/specs/desired.ts';
 import { configHash } from '../../../operator/specs/hash.ts';
-import { postgresInitScript } from '../../../operator/specs/postgres.ts';
+import { postgresArgs, postgresInitScript } from '../../../operator/specs/postgres.ts';
 import type { HuntMasterPlatform, Child, PlatformSpec } from '../../../operator/specs/types.ts';
 import { externalCr, fullCtx, fullSpec, minimalCr, minimalCtx, platform } from './fixtures.ts';
 import { podSpecs } from './render.ts';
@@ -100,6 +100,40 @@ describe('external mode', () => {
 
   it('rejects external mode without a Secret, as the CRD would', () => {
     expect(() => build({ postgres: { mode: 'external' } })).toThrow(SpecError);
+  });
+});
+
+describe('PostgreSQL parameters', () => {
+  const container = (spec: PlatformSpec) => find(build(spec).objects, 'StatefulSet', 'demo-postgres').spec.template.spec.containers[0];
+
+  it('start the server with -c name=value after its command, sorted by name, and change nothing without them', () => {
+    const given = { work_mem: '16MB', shared_buffers: '512MB', 'auto_explain.log_min_duration': '250ms' };
+    expect(container({ postgres: { parameters: given } }).args).toEqual([
+      'postgres',
+      '-c',
+      'auto_explain.log_min_duration=250ms',
+      '-c',
+      'shared_buffers=512MB',
+      '-c',
+      'work_mem=16MB',
+    ]);
+    expect(postgresArgs({})).toEqual(['postgres']);
+    // No parameters: the image's own command, as before the field existed (no restart on upgrade).
+    expect(container({}).args).toBeUndefined();
+    expect(container({ postgres: { parameters: {} } }).args).toBeUndefined();
+  });
+
+  it('refuse the settings the operator owns, names that are not settings, control characters and external mode', () => {
+    for (const owned of OPERATOR_OWNED_POSTGRES_SETTINGS) {
+      expect(() => build({ postgres: { parameters: { [owned]: 'x' } } })).toThrow(new RegExp(`may not set ${owned}`));
+    }
+    expect(() => build({ postgres: { parameters: { 'Shared Buffers': '1GB', 'x=y': '1' } } })).toThrow(
+      /"Shared Buffers", "x=y" are not setting names/,
+    );
+    expect(() => build({ postgres: { parameters: { work_mem: '16MB\n-c port=1' } } })).toThrow(/work_mem holds a control character/);
+    expect(() =>
+      build({ postgres: { mode: 'external', external: { secretRef: { name: 'db' } }, parameters: { work_mem: '16MB' } } }),
+    ).toThrow(/apply only to mode managed/);
   });
 });
 

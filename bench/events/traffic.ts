@@ -8,8 +8,11 @@ const COURSES = 5;
 const CONTENTS = 20;
 const USERS = 50;
 
-/** One event as JSON after its id: the `i`-th event of request `n`. */
-function eventTail(i: number, n: number, userId: string): string {
+/**
+ * One event as JSON after its id: the `i`-th event of request `n` (for a single event, request `i`
+ * of client `n`); for generators that write the id themselves (wrk's Lua).
+ */
+export function eventTail(i: number, n: number, userId: string): string {
   const type = ['content_view', 'progress_update', 'assessment_complete', 'content_view'][i % 4]!;
   const content = (i * 7 + n) % CONTENTS;
   const data =
@@ -35,8 +38,5 @@ export function eventBatch(prefix: string, n: number, size: number): string {
 
 /** Request `n` of a run: one event of `userId`. */
 export function singleEvent(prefix: string, n: number, client: number, userId: string): string {
-  return `{"event_id":"${prefix}-${n}${singleEventTail(n, client, userId)}`;
+  return `{"event_id":"${prefix}-${n}${eventTail(n, client, userId)}`;
 }
-
-/** singleEvent after its id's last character: for generators that write the id themselves (wrk's Lua). */
-export const singleEventTail = (n: number, client: number, userId: string): string => eventTail(n, client, userId);

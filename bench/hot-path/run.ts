@@ -32,7 +32,7 @@ import { registerStudents, seedContent } from '../lib/seed.ts';
 import { processCpuSeconds, startService, type ServiceProcess } from '../lib/service.ts';
 import { ensureWrk, runWrk, type WrkOptions } from '../lib/wrk.ts';
 import { syntheticGbdt } from '../ml/gbdt.ts';
-import { eventBatch, singleEvent, singleEventTail } from '../events/traffic.ts';
+import { eventBatch, eventTail, singleEvent } from '../events/traffic.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -229,12 +229,12 @@ async function main() {
           concurrency: SINGLE_CLIENTS,
         }),
         // The body of request n: a unique event id, then one of student c's events, the same mix
-        // load.ts sends (every event type, each of the 20 content items: singleEvent's tails).
+        // load.ts sends (every event type, each of the 20 content items: singleEvent's tails, eventTail).
         wrk: (prefix) => ({
           url: eventsUrl,
           method: 'POST',
           requests: Array.from({ length: SINGLE_EVENT_VARIANTS }, (_, k) =>
-            students.map((s, c) => ({ headers: { authorization: `Bearer ${s.token}` }, body: singleEventTail(k, c, s.userId) })),
+            students.map((s, c) => ({ headers: { authorization: `Bearer ${s.token}` }, body: eventTail(k, c, s.userId) })),
           ).flat(),
           bodyLua: `'{"event_id":"${prefix}-' .. n .. q.body`,
           connections: SINGLE_CLIENTS,

@@ -2,7 +2,7 @@
  * SQL for posts and interactions. Every query is parameterised; every read takes the viewer and
  * filters with the predicates of visibility.ts ($1..$3 are the viewer, see there).
  */
-import type { TimeKeyset } from '../../kit/http/cursor.ts';
+import type { TimePageRequest } from '../../kit/http/cursor.ts';
 import type { Queryable } from '../../kit/deps/database.ts';
 import {
   cursorTs,
@@ -37,11 +37,6 @@ const placeholderWorthy = (p: string) =>
 
 const INTERACTION_COLUMNS = `i.id, i.user_id, u.username, i.interaction_type, i.target_type, i.target_id, i.course_id, i.post_id, i.content,
   i.privacy_level, i.created_at, ${cursorTs('i.created_at')} AS cursor_ts`;
-
-export interface Page {
-  limit: number;
-  after?: TimeKeyset | undefined;
-}
 
 export interface FeedRow extends InteractionRow {
   post_content: string | null;
@@ -87,7 +82,7 @@ export function socialRepository(db: Queryable) {
     },
 
     /** A course's threads the viewer may see, newest first. */
-    async threads(viewer: Viewer, courseId: string, page: Page): Promise<PostRow[]> {
+    async threads(viewer: Viewer, courseId: string, page: TimePageRequest): Promise<PostRow[]> {
       const { rows } = await db.query<PostRow>(
         `${POST_SELECT}
           WHERE p.course_id = $4 AND p.parent_id IS NULL AND ${postVisible('p')} AND ${placeholderWorthy('p')}
@@ -100,7 +95,7 @@ export function socialRepository(db: Queryable) {
     },
 
     /** Direct replies to a post the viewer may see, oldest first. */
-    async replies(viewer: Viewer, parentId: string, page: Page): Promise<PostRow[]> {
+    async replies(viewer: Viewer, parentId: string, page: TimePageRequest): Promise<PostRow[]> {
       const { rows } = await db.query<PostRow>(
         `${POST_SELECT}
           WHERE p.parent_id = $4 AND ${postVisible('p')} AND ${placeholderWorthy('p')}
@@ -200,7 +195,7 @@ export function socialRepository(db: Queryable) {
      * filtered by its own privacy, the privacy and moderation state of the post it created or
      * targets; deleted posts are left out. Newest first.
      */
-    async feed(viewer: Viewer, userId: string, page: Page): Promise<FeedRow[]> {
+    async feed(viewer: Viewer, userId: string, page: TimePageRequest): Promise<FeedRow[]> {
       const { rows } = await db.query<FeedRow>(
         `WITH followed AS (
            SELECT f.target_id AS user_id FROM social.interactions f

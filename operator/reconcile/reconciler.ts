@@ -54,8 +54,9 @@ function phaseOf(d: ReconcilerDeps): Phase {
 }
 
 /**
- * Checks the spec before anything is written: a spec the operator refuses (beyond what the CRD
- * catches) is reported in the status, and true means stop here (retrying cannot help until it changes).
+ * Checks the spec before anything is written: a spec the operator refuses (applyDefaults throws every
+ * SpecError, beyond what the CRD catches) is reported in the status, and true means stop here
+ * (retrying cannot help until it changes).
  */
 async function reportInvalidSpec(p: Phase, cr: HuntMasterPlatform): Promise<boolean> {
   try {
@@ -68,15 +69,9 @@ async function reportInvalidSpec(p: Phase, cr: HuntMasterPlatform): Promise<bool
   }
 }
 
-/** Builds the desired children; an invalid spec is reported in the status instead (undefined). */
-async function desiredState(p: Phase, cr: HuntMasterPlatform, secrets: ReferencedSecrets): Promise<DesiredState | undefined> {
-  try {
-    return desiredChildren(cr, { configHash: secrets.hash, capabilities: await p.capabilities(), dashboards: p.dashboards });
-  } catch (err) {
-    if (!(err instanceof SpecError)) throw err;
-    await writeStatus(p, cr, { errors: [`invalid spec: ${err.message}`] });
-    return undefined;
-  }
+/** Builds the desired children (the spec passed reportInvalidSpec, so building cannot refuse it). */
+async function desiredState(p: Phase, cr: HuntMasterPlatform, secrets: ReferencedSecrets): Promise<DesiredState> {
+  return desiredChildren(cr, { configHash: secrets.hash, capabilities: await p.capabilities(), dashboards: p.dashboards });
 }
 
 async function probeObjectStorage(p: Phase, cr: HuntMasterPlatform): Promise<string[]> {
@@ -142,7 +137,6 @@ export function createReconciler(d: ReconcilerDeps) {
     const secrets = await readReferencedSecrets(p, cr, fresh);
     const probeErrors = await probeObjectStorage(p, cr);
     const desired = await desiredState(p, cr, secrets);
-    if (!desired) return; // retrying cannot help until the spec changes
 
     const names = platformNames(cr);
     const spec = applyDefaults(cr.spec);

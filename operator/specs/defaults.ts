@@ -303,7 +303,7 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     auth: {
       ...(auth.jwtSecretRef ? { jwtSecretRef: { name: auth.jwtSecretRef.name, key: auth.jwtSecretRef.key ?? d.auth.jwtSecretKey } } : {}),
       ...(auth.adminSecretRef ? { adminSecretRef: { name: auth.adminSecretRef.name } } : {}),
-      accessTokenTTL: auth.accessTokenTTL ?? d.auth.accessTokenTTL,
+      accessTokenTTL: checkedDuration(auth.accessTokenTTL ?? d.auth.accessTokenTTL),
       issuer: auth.issuer ?? d.auth.issuer,
       audience: auth.audience ?? d.auth.audience,
     },
@@ -329,6 +329,12 @@ export function applyDefaults(spec: PlatformSpec = {}): ResolvedSpec {
     suspend: spec.suspend ?? d.suspend,
     deletionPolicy: { persistentVolumeClaims: spec.deletionPolicy?.persistentVolumeClaims ?? d.deletionPolicy.persistentVolumeClaims },
   };
+}
+
+/** The duration itself, once durationSeconds() accepts it: every SpecError surfaces in applyDefaults. */
+function checkedDuration(duration: string): string {
+  durationSeconds(duration);
+  return duration;
 }
 
 /**

@@ -4,7 +4,7 @@ import { apiDeployment } from '../../../operator/specs/api-deployments.ts';
 import { BACKUP_COMMAND, BACKUP_FILE } from '../../../operator/specs/backup.ts';
 import { ANNOTATIONS, MIGRATION_COMMAND } from '../../../operator/specs/constants.ts';
 import { prepare } from '../../../operator/specs/context.ts';
-import { OPERATOR_OWNED_POSTGRES_SETTINGS, SpecError } from '../../../operator/specs/defaults.ts';
+import { applyDefaults, OPERATOR_OWNED_POSTGRES_SETTINGS, SpecError } from '../../../operator/specs/defaults.ts';
 import { desiredChildren, desiredVolumes } from '../../../operator/specs/desired.ts';
 import { configHash } from '../../../operator/specs/hash.ts';
 import { postgresArgs, postgresInitScript } from '../../../operator/specs/postgres.ts';
@@ -100,6 +100,10 @@ describe('external mode', () => {
 
   it('rejects external mode without a Secret, as the CRD would', () => {
     expect(() => build({ postgres: { mode: 'external' } })).toThrow(SpecError);
+  });
+
+  it('rejects a token TTL that is not a duration while resolving the spec, so the reconciler reports it before writing', () => {
+    expect(() => applyDefaults({ auth: { accessTokenTTL: 'forever' } })).toThrow(/invalid duration "forever"/);
   });
 });
 

@@ -40,17 +40,19 @@ const SCRIPT: Array<[string, unknown[]?]> = [
     [USER, '2026-03-01T10:00:00Z', ['e1', 'e2', 'e3']],
   ],
   [
-    `INSERT INTO content.analytics_summaries (user_id, course_id, summary_date, events, total_time_seconds, score_sum, score_count)
-     VALUES ($1, NULL, '2026-03-01', 1, 12.5, 80, 1)
-     ON CONFLICT ON CONSTRAINT analytics_summaries_key
-     DO UPDATE SET events = content.analytics_summaries.events + 1, total_time_seconds = content.analytics_summaries.total_time_seconds + 12.5`,
+    `INSERT INTO content.analytics_user_content_daily AS d (user_id, course_id, summary_date, content_id, events, time_seconds, score_sum, score_count)
+     VALUES ($1, NULL, '2026-03-01', NULL, 1, 12.5, 80, 1)
+     ON CONFLICT ON CONSTRAINT analytics_user_content_daily_key
+     DO UPDATE SET events = d.events + 1, time_seconds = d.time_seconds + 12.5, score_sum = d.score_sum + EXCLUDED.score_sum,
+                   score_count = d.score_count + 1`,
     [USER],
   ],
   [
-    `INSERT INTO content.analytics_summaries (user_id, course_id, summary_date, events, total_time_seconds, score_sum, score_count)
-     VALUES ($1, NULL, '2026-03-01', 1, 12.5, 90, 1)
-     ON CONFLICT ON CONSTRAINT analytics_summaries_key
-     DO UPDATE SET events = content.analytics_summaries.events + 1, total_time_seconds = content.analytics_summaries.total_time_seconds + 12.5`,
+    `INSERT INTO content.analytics_user_content_daily AS d (user_id, course_id, summary_date, content_id, events, time_seconds, score_sum, score_count)
+     VALUES ($1, NULL, '2026-03-01', NULL, 1, 12.5, 90, 1)
+     ON CONFLICT ON CONSTRAINT analytics_user_content_daily_key
+     DO UPDATE SET events = d.events + 1, time_seconds = d.time_seconds + 12.5, score_sum = d.score_sum + EXCLUDED.score_sum,
+                   score_count = d.score_count + 1`,
     [USER],
   ],
 ];
@@ -77,8 +79,8 @@ const CHECKS: Array<[string, string, unknown[]?]> = [
      SELECT n, last, total FROM ev`,
   ],
   [
-    'generated columns and NULLS NOT DISTINCT upsert',
-    `SELECT events, total_time_seconds, total_time_minutes, average_score, summary_date FROM content.analytics_summaries`,
+    'NULLS NOT DISTINCT upsert and the summaries view',
+    `SELECT events, total_time_seconds, total_time_minutes, average_score, content_items_accessed, summary_date FROM content.analytics_summaries`,
   ],
   ['skip locked', `SELECT event_id FROM content.learning_events ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED`],
   ['migrations', `SELECT service, version, name, checksum FROM public.schema_migrations ORDER BY service, version`],

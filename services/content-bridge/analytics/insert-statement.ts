@@ -10,10 +10,10 @@ export const INSERT_EVENTS_STATEMENT = 'content_insert_events';
 
 /**
  * One statement: insert the new events, then fold exactly those (RETURNING) into the aggregates.
- * Every upsert feeds rows in key order, so concurrent writers lock rows in the same order.
- * `(xmax = 0)` is true for rows the upsert inserted (not updated): that counts the distinct content
- * items per user, course and day. The last part compares rows not inserted with the stored rows
- * (the statement's snapshot does not include its own inserts) and aborts on any difference.
+ * Every upsert feeds rows in key order, so concurrent writers lock rows in the same order. The
+ * per-user daily summaries are a view over the per-item rows (migration 0031), so one upsert keeps
+ * both. The last part compares rows not inserted with the stored rows (the statement's snapshot
+ * does not include its own inserts) and aborts on any difference.
  */
 export const INSERT_EVENTS_SQL = `
 WITH input AS (
@@ -42,11 +42,11 @@ facts AS (
 ),
 ucd AS (
   INSERT INTO content.analytics_user_content_daily AS d
-    (user_id, course_id, summary_date, content_id, events, views, time_seconds, progress_sum, progress_count,
-     assessments_completed, score_sum, score_count)
-  SELECT user_id, course_id, day, content_id, count(*), sum(is_view), coalesce(sum(t), 0), coalesce(sum(p), 0), count(p),
-         sum(is_assessment), coalesce(sum(s), 0), count(s)
-  FROM facts WHERE content_id IS NOT NULL
+    (user_id, course_id, summary_date, content_id, events, views, time_seconds, progress_sum, progress_count, progress_max,
+     assessments_completed, score_sum, score_count, first_event_at, last_event_at)
+  SELECT user_id, course_id, day, content_id, count(*), sum(is_view), coalesce(sum(t), 0), coalesce(sum(p), 0), count(p), max(p),
+         sum(is_assessment), coalesce(sum(s), 0), count(s), min(occurred_at), max(occurred_at)
+  FROM facts
   GROUP BY user_id, course_id, day, content_id
   ORDER BY user_id, course_id, day, content_id
   ON CONFLICT (user_id, course_id, summary_date, content_id) DO UPDATE SET
@@ -55,39 +55,12 @@ ucd AS (
     time_seconds = d.time_seconds + EXCLUDED.time_seconds,
     progress_sum = d.progress_sum + EXCLUDED.progress_sum,
     progress_count = d.progress_count + EXCLUDED.progress_count,
+    progress_max = GREATEST(d.progress_max, EXCLUDED.progress_max),
     assessments_completed = d.assessments_completed + EXCLUDED.assessments_completed,
     score_sum = d.score_sum + EXCLUDED.score_sum,
-    score_count = d.score_count + EXCLUDED.score_count
-  RETURNING d.user_id, d.course_id, d.summary_date, (d.xmax = 0) AS inserted
-),
-new_items AS (
-  SELECT user_id, course_id, summary_date, count(*) FILTER (WHERE inserted) AS n FROM ucd GROUP BY user_id, course_id, summary_date
-),
-summ AS (
-  INSERT INTO content.analytics_summaries AS s
-    (user_id, course_id, summary_date, events, content_views, total_time_seconds, content_items_accessed, progress_made,
-     assessments_completed, score_sum, score_count, first_event_at, last_event_at)
-  SELECT g.user_id, g.course_id, g.day, g.events, g.views, g.t, coalesce(ni.n, 0), g.p, g.assessments, g.s, g.sc, g.first_at, g.last_at
-  FROM (
-    SELECT user_id, course_id, day, count(*) AS events, sum(is_view) AS views, coalesce(sum(t), 0) AS t, max(p) AS p,
-           sum(is_assessment) AS assessments, coalesce(sum(s), 0) AS s, count(s) AS sc, min(occurred_at) AS first_at,
-           max(occurred_at) AS last_at
-    FROM facts GROUP BY user_id, course_id, day
-  ) g
-  LEFT JOIN new_items ni ON ni.user_id = g.user_id AND ni.course_id IS NOT DISTINCT FROM g.course_id AND ni.summary_date = g.day
-  ORDER BY g.user_id, g.course_id, g.day
-  ON CONFLICT (user_id, course_id, summary_date) DO UPDATE SET
-    events = s.events + EXCLUDED.events,
-    content_views = s.content_views + EXCLUDED.content_views,
-    total_time_seconds = s.total_time_seconds + EXCLUDED.total_time_seconds,
-    content_items_accessed = s.content_items_accessed + EXCLUDED.content_items_accessed,
-    progress_made = GREATEST(s.progress_made, EXCLUDED.progress_made),
-    assessments_completed = s.assessments_completed + EXCLUDED.assessments_completed,
-    score_sum = s.score_sum + EXCLUDED.score_sum,
-    score_count = s.score_count + EXCLUDED.score_count,
-    first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at),
-    last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),
-    updated_at = now()
+    score_count = d.score_count + EXCLUDED.score_count,
+    first_event_at = LEAST(d.first_event_at, EXCLUDED.first_event_at),
+    last_event_at = GREATEST(d.last_event_at, EXCLUDED.last_event_at)
   RETURNING 1
 ),
 cu AS (

@@ -1,7 +1,9 @@
 /**
  * Reads of the incrementally maintained aggregates. Nothing here scans learning_events: per-user
- * figures come from analytics_summaries, distinct content counts over a range from the per-day
- * user/content table, per-content figures from analytics_content_stats.
+ * figures come from analytics_summaries (a view summing the per-day user/content rows by user,
+ * course and day), distinct content counts over a range from the per-day user/content rows (those
+ * with a NULL content_id hold the events without an item), per-content figures from
+ * analytics_content_stats.
  */
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Cell } from './csv.ts';
@@ -178,8 +180,8 @@ export const REPORT_COLUMNS: Record<ReportType, readonly string[]> = {
   ],
 };
 
-function where(filters: ReportFilters, params: unknown[]): string {
-  const clauses: string[] = [];
+function where(filters: ReportFilters, params: unknown[], ...fixed: string[]): string {
+  const clauses = [...fixed];
   const add = (sql: string, value: unknown) => {
     params.push(value);
     clauses.push(sql.replace('?', `$${params.length}`));
@@ -193,7 +195,8 @@ function where(filters: ReportFilters, params: unknown[]): string {
 
 export async function buildReport(db: Queryable, type: ReportType, filters: ReportFilters) {
   const params: unknown[] = [];
-  const filter = where(filters, params);
+  // Per-item rows with a NULL content_id hold the events without an item: not content engagement.
+  const filter = where(filters, params, ...(type === 'content_engagement' ? ['content_id IS NOT NULL'] : []));
   const limit = REPORT_ROW_LIMIT + 1;
   let sql: string;
   switch (type) {

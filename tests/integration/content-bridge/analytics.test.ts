@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyHash } from '../../../services/kit/canonical.ts';
 import type { PreparedEvent } from '../../../services/content-bridge/analytics/model.ts';
+import { roundNumbers, summariesAsKept, summariesFromEvents } from '../support/analytics.ts';
 import { startTestBridge, type TestBridge } from '../support/content-bridge.ts';
 import { client, signUp, type Client } from '../support/http.ts';
 
@@ -390,9 +391,6 @@ describe('aggregates', () => {
     });
   }
 
-  const round = (rows: Array<Record<string, unknown>>) =>
-    rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v])));
-
   it('keeps summaries equal to a direct aggregate over the events, counting replays once', async () => {
     const events = randomEvents(600, prng(42));
     // Concurrent batches and singles, then replays of a third of them.
@@ -401,24 +399,9 @@ describe('aggregates', () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect((await api.post('/api/analytics/events', events.slice(0, 200), admin)).status).toBe(200);
 
-    const incremental = await db().query(
-      `SELECT user_id, course_id, summary_date::text AS d, events, content_views, total_time_seconds::float8 AS t,
-              total_time_minutes, content_items_accessed, progress_made::float8 AS p, assessments_completed, average_score::float8 AS avg
-         FROM content.analytics_summaries WHERE user_id LIKE 'agg-user-%' ORDER BY 1, 2 NULLS FIRST, 3`,
-    );
-    const direct = await db().query(
-      `SELECT user_id, course_id, (occurred_at AT TIME ZONE 'UTC')::date::text AS d, count(*)::int AS events,
-              (count(*) FILTER (WHERE event_type = 'content_view'))::int AS content_views,
-              coalesce(sum((event_data ->> 'time_spent_seconds')::numeric), 0)::float8 AS t,
-              floor(coalesce(sum((event_data ->> 'time_spent_seconds')::numeric), 0) / 60)::int AS total_time_minutes,
-              count(DISTINCT content_id)::int AS content_items_accessed,
-              max((event_data ->> 'progress_percentage')::numeric)::float8 AS p,
-              (count(*) FILTER (WHERE event_type = 'assessment_complete'))::int AS assessments_completed,
-              avg((event_data ->> 'score')::numeric)::float8 AS avg
-         FROM content.learning_events WHERE user_id LIKE 'agg-user-%' GROUP BY 1, 2, 3 ORDER BY 1, 2 NULLS FIRST, 3`,
-    );
-    expect(incremental.rows.length).toBeGreaterThan(10);
-    expect(round(incremental.rows)).toEqual(round(direct.rows));
+    const incremental = await summariesAsKept(db(), 'agg-user-%');
+    expect(incremental.length).toBeGreaterThan(10);
+    expect(incremental).toEqual(await summariesFromEvents(db(), 'agg-user-%'));
 
     const contentIncremental = await db().query(
       `SELECT content_id, events, views, unique_users, time_seconds::float8 AS t, progress_count, progress_sum::float8 AS ps,
@@ -434,7 +417,7 @@ describe('aggregates', () => {
               count(event_data ->> 'score')::int AS score_count, coalesce(sum((event_data ->> 'score')::numeric), 0)::float8 AS ss
          FROM content.learning_events WHERE content_id LIKE 'agg-content-%' GROUP BY 1 ORDER BY 1`,
     );
-    expect(round(contentIncremental.rows)).toEqual(round(contentDirect.rows));
+    expect(roundNumbers(contentIncremental.rows)).toEqual(roundNumbers(contentDirect.rows));
   });
 
   it('serves per-day, per-course summaries and totals for a user', async () => {

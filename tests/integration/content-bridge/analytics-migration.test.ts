@@ -2,7 +2,7 @@
  * Migration 0031 turns analytics_summaries from a table into a view over the per-item daily rows,
  * rebuilt from the stored events. On a database that has events from before it, the summaries and
  * the content report must come out exactly as a direct aggregate over those events, and the event
- * statement must carry on from the rebuilt rows.
+ * statement must carry on from the rebuilt rows. On both drivers: embedded installs upgrade too.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +10,11 @@ import { INSERT_EVENTS_SQL, toRow } from '../../../services/content-bridge/analy
 import { eventHash, normaliseEvent } from '../../../services/content-bridge/analytics/model.ts';
 import { buildReport } from '../../../services/content-bridge/analytics/queries.ts';
 import { MIGRATIONS_DIR } from '../../../services/content-bridge/paths.ts';
-import { createPgDatabase, type Database } from '../../../services/kit/deps/database.ts';
+import type { Database } from '../../../services/kit/deps/database.ts';
 import { loadMigrations, migrate } from '../../../services/kit/deps/migrations.ts';
 import { summariesAsKept, summariesFromEvents } from '../support/analytics.ts';
 import { createTestDatabase, defaultEndpoints } from '../support/content-bridge.ts';
+import { openTestDatabase } from '../support/drivers.ts';
 
 const TYPES = ['content_view', 'progress_update', 'assessment_complete', 'login', 'logout'] as const;
 
@@ -42,7 +43,7 @@ const contentFromEvents = (db: Database) =>
 describe('migration 0031: summaries from the per-item rows', () => {
   let db: Database;
   beforeAll(async () => {
-    db = createPgDatabase(await createTestDatabase(defaultEndpoints().postgresUrl), { poolSize: 2 });
+    db = openTestDatabase(await createTestDatabase(defaultEndpoints().postgresUrl));
     const all = loadMigrations(MIGRATIONS_DIR);
     expect(all.some((m) => m.version === 31)).toBe(true);
     await migrate(

@@ -80,7 +80,7 @@ const CHECKS: Array<[string, string, unknown[]?]> = [
   ],
   [
     'NULLS NOT DISTINCT upsert and the summaries view',
-    `SELECT events, total_time_seconds, total_time_minutes, average_score, content_items_accessed, summary_date FROM content.analytics_summaries`,
+    `SELECT events, total_time_seconds, total_time_minutes, average_score, content_items_accessed, summary_date FROM content.analytics_daily_summaries`,
   ],
   ['skip locked', `SELECT event_id FROM content.learning_events ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED`],
   ['migrations', `SELECT service, version, name, checksum FROM public.schema_migrations ORDER BY service, version`],

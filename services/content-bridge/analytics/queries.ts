@@ -1,6 +1,6 @@
 /**
  * Reads of the incrementally maintained aggregates. Nothing here scans learning_events: per-user
- * figures come from analytics_summaries (a view summing the per-day user/content rows by user,
+ * figures come from analytics_daily_summaries (a view summing the per-day user/content rows by user,
  * course and day), distinct content counts over a range from the per-day user/content rows (those
  * with a NULL content_id hold the events without an item), per-content figures from
  * analytics_content_stats.
@@ -42,7 +42,7 @@ export async function userAnalytics(db: Queryable, userId: string, range: DateRa
   }
   const [days, courses, distinct] = await Promise.all([
     db.query<DaySummary>(
-      `SELECT ${DAY_COLUMNS} FROM content.analytics_summaries
+      `SELECT ${DAY_COLUMNS} FROM content.analytics_daily_summaries
         WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}
         ORDER BY summary_date, course_id NULLS FIRST`,
       params,
@@ -52,7 +52,7 @@ export async function userAnalytics(db: Queryable, userId: string, range: DateRa
          SELECT course_id, count(*)::int AS active_days, sum(events)::int AS events, sum(content_views)::int AS content_views,
                 sum(total_time_seconds)::float8 AS total_time_seconds, max(progress_made)::float8 AS progress_made,
                 sum(assessments_completed)::int AS assessments_completed, sum(score_sum) AS score_sum, sum(score_count) AS score_count
-           FROM content.analytics_summaries
+           FROM content.analytics_daily_summaries
           WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}
           GROUP BY course_id
        ), items AS (
@@ -73,7 +73,7 @@ export async function userAnalytics(db: Queryable, userId: string, range: DateRa
       `SELECT (SELECT count(DISTINCT content_id)::int FROM content.analytics_user_content_daily
                 WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}) AS items,
               CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
-         FROM content.analytics_summaries
+         FROM content.analytics_daily_summaries
         WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}`,
       params,
     ),
@@ -202,7 +202,7 @@ export async function buildReport(db: Queryable, type: ReportType, filters: Repo
   switch (type) {
     case 'user_activity':
       sql = `SELECT summary_date::text AS date, user_id, ${DAY_COLUMNS.replace('summary_date::text AS date,', '')}
-               FROM content.analytics_summaries ${filter}
+               FROM content.analytics_daily_summaries ${filter}
               ORDER BY summary_date, user_id, course_id NULLS FIRST LIMIT ${limit}`;
       break;
     case 'content_engagement':
@@ -223,7 +223,7 @@ export async function buildReport(db: Queryable, type: ReportType, filters: Repo
                       floor(sum(total_time_seconds) / 60)::int AS total_time_minutes,
                       sum(assessments_completed)::int AS assessments_completed,
                       CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
-                 FROM content.analytics_summaries ${filter} GROUP BY course_id
+                 FROM content.analytics_daily_summaries ${filter} GROUP BY course_id
              ), items AS (
                SELECT course_id, count(DISTINCT content_id)::int AS n FROM content.analytics_user_content_daily ${filter} GROUP BY course_id
              )

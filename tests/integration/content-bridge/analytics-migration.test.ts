@@ -1,10 +1,12 @@
 /**
- * Migration 0031 turns analytics_summaries from a table into a view over the per-item daily rows,
+ * Migration 0031 adds analytics_daily_summaries, a view over the per-item daily rows,
  * rebuilt from the stored events. On a database that has events from before it, the summaries and
  * the content report must come out exactly as a direct aggregate over those events, and the event
- * statement must carry on from the rebuilt rows. On both drivers: embedded installs upgrade too.
+ * statement must carry on from the rebuilt rows. The previous release's statement must keep working
+ * (its pods run during the rollout). On both drivers: embedded installs upgrade too.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSERT_EVENTS_SQL, toRow } from '../../../services/content-bridge/analytics/insert-statement.ts';
 import { eventHash, normaliseEvent } from '../../../services/content-bridge/analytics/model.ts';
@@ -19,11 +21,11 @@ import { openTestDatabase } from '../support/drivers.ts';
 const TYPES = ['content_view', 'progress_update', 'assessment_complete', 'login', 'logout'] as const;
 
 /** Events of every type, with and without a course and an item, over three days and three users. */
-function events(n: number, prefix: string) {
+function events(n: number, prefix: string, users = 'mig-user') {
   return Array.from({ length: n }, (_, i) => ({
     event_id: `${prefix}-${i}`,
     event_type: TYPES[i % TYPES.length]!,
-    user_id: `mig-user-${i % 3}`,
+    user_id: `${users}-${i % 3}`,
     timestamp: new Date(Date.UTC(2026, 0, 10 + (Math.floor(i / 3) % 3), i % 24, i % 60)).toISOString(),
     context: { ...(i % 4 ? { course_id: `mig-course-${i % 2}` } : {}), ...(i % 5 ? { content_id: `mig-item-${i % 4}` } : {}) },
     data: {
@@ -86,5 +88,21 @@ describe('migration 0031: summaries from the per-item rows', () => {
     const { rows: result } = await db.query<{ inserted: number }>(INSERT_EVENTS_SQL, [JSON.stringify(rows)]);
     expect(result[0]!.inserted).toBe(60);
     expect(await summariesAsKept(db, 'mig-user-%')).toEqual(await summariesFromEvents(db, 'mig-user-%'));
+  });
+
+  it("keeps accepting the previous release's statement, for its pods during a rollout", async () => {
+    const previous = readFileSync(new URL('../../fixtures/previous-release/insert-events.sql', import.meta.url), 'utf8');
+    const rows = events(30, 'previous', 'old-user').map((input) => {
+      const event = normaliseEvent(input);
+      return toRow({ event, hash: eventHash(event), source: 'api', submittedBy: randomUUID() });
+    });
+    const { rows: result } = await db.query<{ inserted: number }>(previous, [JSON.stringify(rows)]);
+    expect(result[0]!.inserted).toBe(30);
+    const stored = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM content.learning_events WHERE user_id LIKE 'old-user-%'");
+    expect(stored.rows[0]!.n).toBe(30);
+    const legacy = await db.query<{ n: number }>(
+      "SELECT sum(events)::int AS n FROM content.analytics_summaries WHERE user_id LIKE 'old-user-%'",
+    );
+    expect(legacy.rows[0]!.n).toBe(30);
   });
 });

@@ -156,7 +156,7 @@ describe('idempotency', () => {
     const event = ev(alice.userId, { event_type: 'assessment_complete', data: { score: 91 } });
     expect((await api.post('/api/analytics/events', event, alice.token)).status).toBe(200);
     const before = await db().query<{ events: number }>(
-      "SELECT events FROM content.analytics_summaries WHERE user_id = $1 AND course_id = 'course-a' AND summary_date = '2025-03-01'",
+      "SELECT events FROM content.analytics_daily_summaries WHERE user_id = $1 AND course_id = 'course-a' AND summary_date = '2025-03-01'",
       [alice.userId],
     );
     const again = await api.post('/api/analytics/events', { ...event, timestamp: '2025-03-01T11:00:00+01:00' }, alice.token);
@@ -164,7 +164,7 @@ describe('idempotency', () => {
     expect(again.body).toEqual({ accepted: [event.event_id] });
     expect(await countEvents([event.event_id])).toBe(1);
     const after = await db().query<{ events: number }>(
-      "SELECT events FROM content.analytics_summaries WHERE user_id = $1 AND course_id = 'course-a' AND summary_date = '2025-03-01'",
+      "SELECT events FROM content.analytics_daily_summaries WHERE user_id = $1 AND course_id = 'course-a' AND summary_date = '2025-03-01'",
       [alice.userId],
     );
     expect(after.rows[0]!.events).toBe(before.rows[0]!.events);
@@ -218,7 +218,7 @@ describe('idempotency', () => {
     expect(results.map((r) => r.status)).toEqual(Array(15).fill(200));
     expect(await countEvents([event.event_id])).toBe(1);
     const { rows } = await db().query<{ events: number; total: number }>(
-      "SELECT events, total_time_seconds::float8 AS total FROM content.analytics_summaries WHERE user_id = $1 AND course_id = 'replay-course'",
+      "SELECT events, total_time_seconds::float8 AS total FROM content.analytics_daily_summaries WHERE user_id = $1 AND course_id = 'replay-course'",
       [bob.userId],
     );
     expect(rows).toEqual([{ events: 1, total: 10 }]);
@@ -538,7 +538,7 @@ describe('group commit', () => {
     expect(results.map((r) => r.body.accepted[0])).toEqual(events.map((e) => e.event_id));
     expect(await countEvents(events.map((e) => e.event_id))).toBe(200);
     const { rows } = await db().query<{ events: number }>(
-      "SELECT events FROM content.analytics_summaries WHERE user_id = $1 AND course_id = 'gc-course'",
+      "SELECT events FROM content.analytics_daily_summaries WHERE user_id = $1 AND course_id = 'gc-course'",
       [bob.userId],
     );
     expect(rows[0]!.events).toBe(200);

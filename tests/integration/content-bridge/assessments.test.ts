@@ -636,7 +636,7 @@ describe('manual grading', () => {
     ]);
     // Folded into the learning analytics like any other event.
     const summary = await sql(
-      'SELECT assessments_completed, score_sum, score_count FROM content.analytics_summaries WHERE user_id = $1 AND course_id = $2',
+      'SELECT assessments_completed, score_sum, score_count FROM content.analytics_daily_summaries WHERE user_id = $1 AND course_id = $2',
       [student.userId, courseId],
     );
     expect(summary.rows).toEqual([{ assessments_completed: 1, score_sum: '75', score_count: 1 }]);

@@ -1,5 +1,5 @@
 /**
- * The per-user daily summaries two ways: as the service keeps them (the analytics_summaries view over
+ * The per-user daily summaries two ways: as the service keeps them (the analytics_daily_summaries view over
  * the per-item rows) and aggregated directly from the stored events. Equal whenever the incremental
  * aggregates are right.
  */
@@ -10,7 +10,7 @@ export async function summariesAsKept(db: Queryable, userLike: string) {
     `SELECT user_id, course_id, summary_date::text AS d, events, content_views, total_time_seconds::float8 AS t,
             total_time_minutes, content_items_accessed, progress_made::float8 AS p, assessments_completed, average_score::float8 AS avg,
             first_event_at, last_event_at
-       FROM content.analytics_summaries WHERE user_id LIKE $1 ORDER BY 1, 2 NULLS FIRST, 3`,
+       FROM content.analytics_daily_summaries WHERE user_id LIKE $1 ORDER BY 1, 2 NULLS FIRST, 3`,
     [userLike],
   );
   return roundNumbers(rows);

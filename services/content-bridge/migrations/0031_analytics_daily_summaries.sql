@@ -1,11 +1,17 @@
--- The per-user daily summaries become a view over the per-item daily rows. The event statement then
--- keeps one aggregate row per user, course, day and item instead of two (item row and summary row):
--- that second upsert was ~22 % of the statement's time per event (issue 14). Reports read the
--- same columns as before, still exact at once.
+-- The per-user daily summaries become a view over the per-item daily rows
+-- (analytics_daily_summaries). The event statement then keeps one aggregate row per user, course,
+-- day and item instead of two (item row and summary row): that second upsert was ~22 % of the
+-- statement's time per event (issue 14). Reports read the same columns, still exact at once.
 --
 -- Events without a content item (login, logout, course-level progress) get the item row with a
 -- NULL content_id (the key is NULLS NOT DISTINCT), so the view counts them too; the per-day
 -- progress maximum and first/last event times move onto the item rows.
+--
+-- Backward compatible with the previous release (docs/operations-upgrade.md): its pods keep
+-- running during the rollout and still write analytics_summaries, which stays a table here and is
+-- no longer read or written by this release. A later release drops it, and rebuilds the item rows
+-- from the events again so that events written by the previous release's pods during the rollout
+-- also count their item-less events and progress maximum.
 ALTER TABLE content.analytics_user_content_daily
     ALTER COLUMN content_id DROP NOT NULL,
     ADD COLUMN progress_max numeric(5, 2),
@@ -27,8 +33,7 @@ SELECT user_id, course_id, day, content_id, count(*), count(*) FILTER (WHERE is_
           FROM content.learning_events) facts
  GROUP BY user_id, course_id, day, content_id;
 
-DROP TABLE content.analytics_summaries;
-CREATE VIEW content.analytics_summaries AS
+CREATE VIEW content.analytics_daily_summaries AS
 SELECT user_id, course_id, summary_date,
        sum(events)::integer AS events,
        sum(views)::integer AS content_views,

@@ -22,7 +22,9 @@ import {
   type HuntMasterPlatform,
   type JobObject,
   type KubeObject,
+  type PlatformNames,
   type PlatformStatus,
+  type ResolvedSpec,
 } from '../specs/index.ts';
 import type { ReconcileResult } from '../controller/controller.ts';
 import { applyChildren, type ApplyOutcome } from './apply.ts';
@@ -54,22 +56,21 @@ function phaseOf(d: ReconcilerDeps): Phase {
 }
 
 /**
- * Checks the spec before anything is written: a spec the operator refuses (applyDefaults throws every
- * SpecError, beyond what the CRD catches) is reported in the status, and true means stop here
+ * Resolves the spec before anything is written. A spec the operator refuses (applyDefaults throws every
+ * SpecError, beyond what the CRD catches) is reported in the status, and undefined means stop here
  * (retrying cannot help until it changes).
  */
-async function reportInvalidSpec(p: Phase, cr: HuntMasterPlatform): Promise<boolean> {
+async function resolveSpec(p: Phase, cr: HuntMasterPlatform): Promise<ResolvedSpec | undefined> {
   try {
-    applyDefaults(cr.spec);
-    return false;
+    return applyDefaults(cr.spec);
   } catch (err) {
     if (!(err instanceof SpecError)) throw err;
     await writeStatus(p, cr, { errors: [`invalid spec: ${err.message}`] });
-    return true;
+    return undefined;
   }
 }
 
-/** Builds the desired children (the spec passed reportInvalidSpec, so building cannot refuse it). */
+/** Builds the desired children (the spec passed resolveSpec, so building cannot refuse it). */
 async function desiredState(p: Phase, cr: HuntMasterPlatform, secrets: ReferencedSecrets): Promise<DesiredState> {
   return desiredChildren(cr, { configHash: secrets.hash, capabilities: await p.capabilities(), dashboards: p.dashboards });
 }
@@ -86,21 +87,20 @@ async function probeObjectStorage(p: Phase, cr: HuntMasterPlatform): Promise<str
 /** Applies the children and prunes the rest, unless a referenced Secret is missing (nothing is written then). */
 async function applyAndPrune(
   p: Phase,
-  cr: HuntMasterPlatform,
+  platform: { cr: HuntMasterPlatform; spec: ResolvedSpec; names: PlatformNames },
   desired: DesiredState,
   migration: { job: Child | undefined; live: JobObject | undefined },
   secrets: ReferencedSecrets,
 ): Promise<ApplyOutcome> {
   if (secrets.missing.length) return { errors: [], retryAt: new Map() };
-  const namespace = cr.metadata.namespace;
-  const names = platformNames(cr);
-  const postgres = p.cache.get('StatefulSet', namespace, names.postgres);
+  const { cr, spec, names } = platform;
+  const postgres = p.cache.get('StatefulSet', cr.metadata.namespace, names.postgres);
   const outcome = await applyChildren(p, {
     cr,
     desired: desired.objects,
     migration: migration.job,
     migrated: !migration.job || observeJob(migration.live)?.succeeded === true,
-    postgresReady: applyDefaults(cr.spec).postgres.mode !== 'managed' || (observeWorkload(postgres)?.readyReplicas ?? 0) >= 1,
+    postgresReady: spec.postgres.mode !== 'managed' || (observeWorkload(postgres)?.readyReplicas ?? 0) >= 1,
     apiDeployments: new Set([names.contentBridge, names.mlServer]),
   });
   await prune(p, cr, desired.objects, new Set(desired.generatedSecretNames));
@@ -132,18 +132,18 @@ export function createReconciler(d: ReconcilerDeps) {
     if (found.metadata.deletionTimestamp) return finalize(p, found);
 
     const cr = await ensureFinalizer(p, found);
-    if (await reportInvalidSpec(p, cr)) return;
+    const spec = await resolveSpec(p, cr);
+    if (!spec) return;
     const fresh = await ensureGeneratedSecrets(p, cr);
     const secrets = await readReferencedSecrets(p, cr, fresh);
     const probeErrors = await probeObjectStorage(p, cr);
     const desired = await desiredState(p, cr, secrets);
 
     const names = platformNames(cr);
-    const spec = applyDefaults(cr.spec);
     const migrationName = names.migrationJob(spec.version, spec.images.contentBridge);
     const migrationJob = desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === migrationName);
     const liveMigration: JobObject | undefined = migrationJob && (await p.live('Job', namespace, migrationName, 'batch/v1'));
-    const applied = await applyAndPrune(p, cr, desired, { job: migrationJob, live: liveMigration }, secrets);
+    const applied = await applyAndPrune(p, { cr, spec, names }, desired, { job: migrationJob, live: liveMigration }, secrets);
 
     const errors = [...probeErrors, ...applied.errors];
     const observed = observeState(liveChildren(p.cache, namespace), {

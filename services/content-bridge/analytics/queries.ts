@@ -1,9 +1,9 @@
 /**
- * Reads of the incrementally maintained aggregates. Nothing here scans learning_events: per-user
- * figures come from analytics_daily_summaries (a view summing the per-day user/content rows by user,
- * course and day), distinct content counts over a range from the per-day user/content rows (those
- * with a NULL content_id hold the events without an item), per-content figures from
- * analytics_content_stats.
+ * Reads of the incrementally maintained aggregates. Nothing here scans learning_events. Per-user
+ * days come from analytics_daily_summaries (a view summing the per-day user/content rows by user,
+ * course and day); totals over a range, with their distinct content counts, straight from the
+ * per-day user/content rows (those with a NULL content_id hold the events without an item);
+ * per-content figures from analytics_content_stats.
  */
 import type { Queryable } from '../../kit/deps/database.ts';
 import type { Cell } from './csv.ts';
@@ -48,32 +48,21 @@ export async function userAnalytics(db: Queryable, userId: string, range: DateRa
       params,
     ),
     db.query<Omit<DaySummary, 'date'> & { active_days: number }>(
-      `WITH s AS (
-         SELECT course_id, count(*)::int AS active_days, sum(events)::int AS events, sum(content_views)::int AS content_views,
-                sum(total_time_seconds)::float8 AS total_time_seconds, max(progress_made)::float8 AS progress_made,
-                sum(assessments_completed)::int AS assessments_completed, sum(score_sum) AS score_sum, sum(score_count) AS score_count
-           FROM content.analytics_daily_summaries
-          WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}
-          GROUP BY course_id
-       ), items AS (
-         SELECT course_id, count(DISTINCT content_id)::int AS n
-           FROM content.analytics_user_content_daily
-          WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}
-          GROUP BY course_id
-       )
-       SELECT s.course_id, s.active_days, s.events, s.content_views, s.total_time_seconds,
-              floor(s.total_time_seconds / 60)::int AS total_time_minutes, coalesce(items.n, 0) AS content_items_accessed,
-              s.progress_made, s.assessments_completed,
-              CASE WHEN s.score_count > 0 THEN ${r2('s.score_sum / s.score_count')} END AS average_score
-         FROM s LEFT JOIN items ON items.course_id IS NOT DISTINCT FROM s.course_id
-        ORDER BY s.course_id NULLS FIRST`,
+      `SELECT course_id, count(DISTINCT summary_date)::int AS active_days, sum(events)::int AS events, sum(views)::int AS content_views,
+              sum(time_seconds)::float8 AS total_time_seconds, floor(sum(time_seconds)::float8 / 60)::int AS total_time_minutes,
+              count(DISTINCT content_id)::int AS content_items_accessed, max(progress_max)::float8 AS progress_made,
+              sum(assessments_completed)::int AS assessments_completed,
+              CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
+         FROM content.analytics_user_content_daily
+        WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}
+        GROUP BY course_id
+        ORDER BY course_id NULLS FIRST`,
       params,
     ),
     db.query<{ items: number; average_score: number | null }>(
-      `SELECT (SELECT count(DISTINCT content_id)::int FROM content.analytics_user_content_daily
-                WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}) AS items,
+      `SELECT count(DISTINCT content_id)::int AS items,
               CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
-         FROM content.analytics_daily_summaries
+         FROM content.analytics_user_content_daily
         WHERE user_id = $1 AND summary_date BETWEEN $2::date AND $3::date ${courseFilter}`,
       params,
     ),
@@ -217,20 +206,13 @@ export async function buildReport(db: Queryable, type: ReportType, filters: Repo
               ORDER BY content_id, course_id NULLS FIRST LIMIT ${limit}`;
       break;
     case 'course_summary':
-      sql = `WITH s AS (
-               SELECT course_id, count(DISTINCT user_id)::int AS learners, count(DISTINCT summary_date)::int AS active_days,
-                      sum(events)::int AS events, sum(content_views)::int AS content_views,
-                      floor(sum(total_time_seconds) / 60)::int AS total_time_minutes,
-                      sum(assessments_completed)::int AS assessments_completed,
-                      CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
-                 FROM content.analytics_daily_summaries ${filter} GROUP BY course_id
-             ), items AS (
-               SELECT course_id, count(DISTINCT content_id)::int AS n FROM content.analytics_user_content_daily ${filter} GROUP BY course_id
-             )
-             SELECT s.course_id, s.learners, s.active_days, s.events, s.content_views, s.total_time_minutes,
-                    coalesce(items.n, 0) AS content_items_accessed, s.assessments_completed, s.average_score
-               FROM s LEFT JOIN items ON items.course_id IS NOT DISTINCT FROM s.course_id
-              ORDER BY s.course_id NULLS FIRST LIMIT ${limit}`;
+      sql = `SELECT course_id, count(DISTINCT user_id)::int AS learners, count(DISTINCT summary_date)::int AS active_days,
+                    sum(events)::int AS events, sum(views)::int AS content_views, floor(sum(time_seconds) / 60)::int AS total_time_minutes,
+                    count(DISTINCT content_id)::int AS content_items_accessed, sum(assessments_completed)::int AS assessments_completed,
+                    CASE WHEN sum(score_count) > 0 THEN ${r2('sum(score_sum) / sum(score_count)')} END AS average_score
+               FROM content.analytics_user_content_daily ${filter}
+              GROUP BY course_id
+              ORDER BY course_id NULLS FIRST LIMIT ${limit}`;
       break;
   }
   const { rows } = await db.query<Record<string, Cell>>(sql, params);

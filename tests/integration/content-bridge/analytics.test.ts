@@ -449,6 +449,38 @@ describe('aggregates', () => {
     expect(bad.status).toBe(422);
   });
 
+  it("serves a user's per-course totals and the course summary report exactly as the events add up", async () => {
+    const time = "coalesce(sum((event_data ->> 'time_spent_seconds')::numeric), 0)";
+    const day = "(occurred_at AT TIME ZONE 'UTC')::date";
+    const shared = `count(DISTINCT ${day})::int AS active_days, count(*)::int AS events,
+              (count(*) FILTER (WHERE event_type = 'content_view'))::int AS content_views,
+              count(DISTINCT content_id)::int AS content_items_accessed,
+              (count(*) FILTER (WHERE event_type = 'assessment_complete'))::int AS assessments_completed,
+              round(avg((event_data ->> 'score')::numeric), 2)::float8 AS average_score`;
+    const res = await api.get('/api/analytics/user/agg-user-1?from=2025-02-27&to=2025-03-02', instructor.token);
+    const perCourse = await db().query(
+      `SELECT course_id, ${shared}, ${time}::float8 AS total_time_seconds, floor(${time}::float8 / 60)::int AS total_time_minutes,
+              max((event_data ->> 'progress_percentage')::numeric)::float8 AS progress_made
+         FROM content.learning_events WHERE user_id = 'agg-user-1' GROUP BY course_id ORDER BY course_id NULLS FIRST`,
+    );
+    expect(perCourse.rows.length).toBe(3);
+    expect(roundNumbers(res.body.courses)).toEqual(roundNumbers(perCourse.rows));
+
+    const report = await api.post(
+      '/api/analytics/reports',
+      { type: 'course_summary', filters: { from: '2025-02-27', to: '2025-03-02' } },
+      admin,
+    );
+    const courses = await db().query(
+      `SELECT course_id, count(DISTINCT user_id)::int AS learners, ${shared}, floor(${time} / 60)::int AS total_time_minutes
+         FROM content.learning_events
+        WHERE course_id LIKE 'agg-course-%' AND ${day} BETWEEN '2025-02-27' AND '2025-03-02'
+        GROUP BY course_id ORDER BY course_id`,
+    );
+    const reported = report.body.rows.filter((r: { course_id: string | null }) => r.course_id?.startsWith('agg-course-'));
+    expect(roundNumbers(reported)).toEqual(roundNumbers(courses.rows));
+  });
+
   it('serves per-content engagement', async () => {
     const res = await api.get('/api/analytics/content/agg-content-2', instructor.token);
     expect(res.status).toBe(200);

@@ -1,7 +1,6 @@
 /**
- * Wires the operator together: informers for the CR and every owned kind (owned objects map back
- * to their owner), the work queue and workers, leader election, and the HTTP endpoints
- * (/metrics, /livez, /readyz). Tests start it in-process; `main.ts` starts it from the environment.
+ * Wires the operator together: the watches that queue reconciles (watches.ts), the work queue and
+ * workers, leader election, and the HTTP endpoints (/metrics, /livez, /readyz). Tests start it in-process; `main.ts` starts it from the environment.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,17 +8,18 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Controller } from './controller/controller.ts';
-import { Informer } from './controller/informer.ts';
-import { ReferencedSecretWatches } from './controller/referenced-secrets.ts';
+import type { Informer } from './controller/informer.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { createOperatorMetrics } from './controller/metrics.ts';
-import { KubeClient, type KubeObject } from './kube/client.ts';
+import { KubeClient } from './kube/client.ts';
 import type { KubeCredentials } from './kube/config.ts';
-import { RESOURCES } from './kube/resources.ts';
 import { eventRecorder } from './reconcile/events.ts';
-import type { CachedKind, CachedKinds, ClusterCache, ReconcilerDeps } from './reconcile/deps.ts';
+import type { ReconcilerDeps } from './reconcile/deps.ts';
 import { createReconciler } from './reconcile/reconciler.ts';
-import { CHILD_KINDS, generatedSecretNames, LABELS, MANAGED_BY, referencedSecretKeys, type HuntMasterPlatform } from './specs/index.ts';
+import type { HuntMasterPlatform } from './specs/index.ts';
+import { clusterCache, createWatches, type Informers } from './watches.ts';
+
+export { MANAGED_SELECTOR } from './watches.ts';
 
 export const CONTROLLER_NAME = 'huntmasterplatform';
 
@@ -48,35 +48,6 @@ export interface OperatorOptions {
   onWrite?(verb: string, kind: string, name: string): void;
 }
 
-/** Every child carries this label, generated Secrets included: the only objects the caches hold. */
-export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
-
-/**
- * The children watched by label: every CHILD_KINDS kind but the monitoring.coreos.com kinds, whose
- * CRDs may be missing (they are read and applied uncached). Secrets too: only the generated ones are
- * cached; a Secret a user references is watched by name and read with a GET (referenced-secrets.ts).
- */
-const CACHED_CHILD_KINDS = CHILD_KINDS.map(({ kind }) => kind).filter(
-  (kind): kind is Exclude<(typeof CHILD_KINDS)[number]['kind'], 'ServiceMonitor' | 'PrometheusRule'> =>
-    kind !== 'ServiceMonitor' && kind !== 'PrometheusRule',
-);
-
-/** kind → one informer per watched namespace, typed by kind. */
-type Informers = { [K in CachedKind]?: Informer<CachedKinds[K]>[] };
-
-/**
- * The Secrets a platform references that the operator does not generate (those are cached by label).
- * A spec the builders refuse references nothing: its status says why.
- */
-function userSecretNames(cr: HuntMasterPlatform): string[] {
-  try {
-    const generated = new Set(generatedSecretNames(cr));
-    return [...new Set(referencedSecretKeys(cr).map((ref) => ref.name))].filter((name) => !generated.has(name));
-  } catch {
-    return [];
-  }
-}
-
 function loadDashboards(dir: string | undefined): Record<string, string> {
   if (!dir || !existsSync(dir)) return {};
   return Object.fromEntries(
@@ -84,23 +55,6 @@ function loadDashboards(dir: string | undefined): Record<string, string> {
       .filter((f) => f.endsWith('.json'))
       .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
   );
-}
-
-/** The reconciler's view of the informers' caches. */
-function clusterCache(informers: Informers): ClusterCache {
-  return {
-    has: (kind): kind is CachedKind => kind in informers,
-    get(kind, namespace, name) {
-      for (const informer of informers[kind] ?? []) {
-        const hit = informer.get(namespace, name);
-        if (hit) return hit;
-      }
-      return undefined;
-    },
-    owned(kind, namespace, ownerUid) {
-      return (informers[kind] ?? []).flatMap((i) => i.controlledBy(ownerUid)).filter((obj) => obj.metadata.namespace === namespace);
-    },
-  };
 }
 
 /** Whether the cluster serves the monitoring.coreos.com kinds, asked at most once a minute unless forgotten. */
@@ -164,29 +118,11 @@ async function serveHttp(
 export async function startOperator(o: OperatorOptions) {
   const metrics = createOperatorMetrics(CONTROLLER_NAME);
   const client = new KubeClient(o.kubeConfig, metrics.observeRequest);
-  const namespaces: Array<string | undefined> = o.watchNamespaces.length ? o.watchNamespaces : [undefined];
+  // Filled by createWatches below; the reconciler reads the caches only once the informers run.
   const informers: Informers = {};
-  const make = <K extends CachedKind>(kind: K, labelSelector?: string): Informer<CachedKinds[K]>[] => {
-    const resource = RESOURCES[kind];
-    const list = namespaces.map(
-      (namespace) =>
-        new Informer<CachedKinds[K]>(client, {
-          resource,
-          namespace,
-          labelSelector,
-          logger: o.logger,
-          resyncMs: o.resyncMs,
-          pageSize: o.listPageSize,
-        }),
-    );
-    (informers as Record<K, Informer<CachedKinds[K]>[]>)[kind] = list;
-    return list;
-  };
-
-  const cache = clusterCache(informers);
   const reconcile = createReconciler({
     client,
-    cache,
+    cache: clusterCache(informers),
     logger: o.logger,
     record: eventRecorder(client, o.logger),
     dashboards: loadDashboards(o.dashboardsDir),
@@ -204,81 +140,18 @@ export async function startOperator(o: OperatorOptions) {
   });
 
   const controller = new Controller({ name: CONTROLLER_NAME, reconcile, concurrency: o.concurrency, metrics, logger: o.logger });
-  const enqueue = (obj: KubeObject) => controller.queue.add(`${obj.metadata.namespace}/${obj.metadata.name}`);
-  const enqueueOwner = (obj: KubeObject) => {
-    const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'HuntMasterPlatform');
-    if (owner) controller.queue.add(`${obj.metadata.namespace}/${owner.name}`);
-  };
-
-  // The CR: only spec (generation) and metadata changes matter; our own status writes do not loop.
-  const platformInformers = make('HuntMasterPlatform');
-  for (const informer of platformInformers) {
-    informer.on({
-      add: enqueue,
-      delete: enqueue,
-      update(oldObj, newObj) {
-        const m0 = oldObj.metadata;
-        const m1 = newObj.metadata;
-        const resync = oldObj === newObj;
-        const changed =
-          m0.generation !== m1.generation ||
-          m0.deletionTimestamp !== m1.deletionTimestamp ||
-          JSON.stringify([m0.finalizers, m0.labels, m0.annotations]) !== JSON.stringify([m1.finalizers, m1.labels, m1.annotations]);
-        if (resync || changed) enqueue(newObj);
-      },
-    });
-  }
-  const platforms = () => platformInformers.flatMap((i) => i.list());
-  // userSecretNames applies the defaults to the whole spec: computed once per spec (uid, generation).
-  const secretNamesBySpec = new Map<string, { generation: number | undefined; names: string[] }>();
-  const userSecrets = (cr: HuntMasterPlatform): string[] => {
-    const known = secretNamesBySpec.get(cr.metadata.uid);
-    if (known && known.generation === cr.metadata.generation) return known.names;
-    const names = userSecretNames(cr);
-    secretNamesBySpec.set(cr.metadata.uid, { generation: cr.metadata.generation, names });
-    return names;
-  };
-  for (const kind of CACHED_CHILD_KINDS) {
-    for (const informer of make(kind, MANAGED_SELECTOR)) {
-      informer.on({ add: enqueueOwner, update: (_o, n) => enqueueOwner(n), delete: enqueueOwner });
-    }
-  }
-  // A user's Secret maps to every CR of its namespace that references it.
-  const referencedSecrets = new ReferencedSecretWatches({
+  const watches = createWatches(informers, {
     client,
     logger: o.logger,
+    namespaces: o.watchNamespaces.length ? o.watchNamespaces : [undefined],
     resyncMs: o.resyncMs,
-    onChange(namespace, name) {
-      for (const cr of platforms()) {
-        if (cr.metadata.namespace !== namespace) continue;
-        if (userSecrets(cr).includes(name)) enqueue(cr);
-      }
-    },
+    listPageSize: o.listPageSize,
+    enqueue: (key) => controller.queue.add(key),
   });
-  const syncReferencedSecrets = () =>
-    referencedSecrets.sync(platforms().flatMap((cr) => userSecrets(cr).map((name) => ({ namespace: cr.metadata.namespace, name }))));
-  for (const informer of platformInformers) {
-    // Only a spec change (generation) can change the references; status writes and resyncs cannot.
-    const specChanged = (old: HuntMasterPlatform, n: HuntMasterPlatform) => old.metadata.generation !== n.metadata.generation;
-    informer.on({
-      add: syncReferencedSecrets,
-      update: (old, n) => specChanged(old, n) && syncReferencedSecrets(),
-      delete(cr) {
-        secretNamesBySpec.delete(cr.metadata.uid);
-        syncReferencedSecrets();
-      },
-    });
-  }
-
-  const all = (): Informer[] => Object.values(informers).flat();
-  const cacheSizes = (): Record<string, number> => {
-    const sizes: Record<string, number> = {};
-    for (const [kind, list] of Object.entries(informers)) sizes[kind] = list.reduce((n, i) => n + i.size, 0);
-    sizes['Secret (referenced)'] = referencedSecrets.size;
-    return sizes;
-  };
-  metrics.reportCacheSizes(cacheSizes);
-  for (const informer of all()) informer.start();
+  const { all, platforms } = watches;
+  const enqueue = (cr: HuntMasterPlatform) => controller.queue.add(`${cr.metadata.namespace}/${cr.metadata.name}`);
+  metrics.reportCacheSizes(watches.cacheSizes);
+  watches.start();
 
   let leading = !o.leaderElection.enabled;
   const elector = o.leaderElection.enabled
@@ -320,13 +193,13 @@ export async function startOperator(o: OperatorOptions) {
     isLeader: () => leading,
     synced: () => all().every((i) => i.synced),
     /** Objects per kind in the caches; `Secret (referenced)` counts the metadata-only watches of users' Secrets. */
-    cacheSizes,
+    cacheSizes: watches.cacheSizes,
     /** `namespace/name` of the users' Secrets watched by name. */
-    referencedSecretWatches: () => referencedSecrets.keys(),
+    referencedSecretWatches: watches.referencedSecretWatches,
     async stop() {
       if (elector) await elector.stop();
       else await controller.stop();
-      await Promise.all([...all().map((i) => i.stop()), referencedSecrets.stop()]);
+      await watches.stop();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     },
   };

@@ -16,7 +16,6 @@ import type { KubeCredentials } from './kube/config.ts';
 import { eventRecorder } from './reconcile/events.ts';
 import type { ReconcilerDeps } from './reconcile/deps.ts';
 import { createReconciler } from './reconcile/reconciler.ts';
-import type { HuntMasterPlatform } from './specs/index.ts';
 import { clusterCache, createWatches, type Informers } from './watches.ts';
 
 export { MANAGED_SELECTOR } from './watches.ts';
@@ -148,8 +147,7 @@ export async function startOperator(o: OperatorOptions) {
     listPageSize: o.listPageSize,
     enqueue: (key) => controller.queue.add(key),
   });
-  const { all, platforms } = watches;
-  const enqueue = (cr: HuntMasterPlatform) => controller.queue.add(`${cr.metadata.namespace}/${cr.metadata.name}`);
+  const { all } = watches;
   metrics.reportCacheSizes(watches.cacheSizes);
   watches.start();
 
@@ -167,7 +165,7 @@ export async function startOperator(o: OperatorOptions) {
           leading = true;
           metrics.leader.set({ name: o.leaderElection.name }, 1);
           controller.start();
-          for (const cr of platforms()) enqueue(cr);
+          watches.enqueueAll();
         },
         async onStoppedLeading() {
           leading = false;

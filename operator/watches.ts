@@ -155,8 +155,11 @@ export function createWatches(informers: Informers, o: WatchOptions) {
 
   const all = (): Informer[] => Object.values(informers).flat();
   return {
-    platforms,
     all,
+    /** Queues every platform (a new leader looks at all of them). */
+    enqueueAll(): void {
+      for (const cr of platforms()) enqueue(cr);
+    },
     /** Objects per kind in the caches; `Secret (referenced)` counts the metadata-only watches of users' Secrets. */
     cacheSizes(): Record<string, number> {
       const sizes: Record<string, number> = {};

@@ -149,3 +149,5 @@ export function insightsRepository({ db, readDb }: { db: Database; readDb: Datab
     },
   };
 }
+
+export type InsightsRepository = ReturnType<typeof insightsRepository>;

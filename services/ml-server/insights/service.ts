@@ -18,9 +18,7 @@ import { ProblemError } from '../../kit/http/problem.ts';
 import type { MlServerConfig } from '../config.ts';
 import type { Predictor, PredictionOutput } from '../serving/predictor.ts';
 import { COMPLETION_FEATURES, completionFeatures, isCompleted, type Aggregates } from '../training/features.ts';
-import { insightsRepository } from './repository.ts';
-
-type InsightsRepository = ReturnType<typeof insightsRepository>;
+import { insightsRepository, type InsightsRepository } from './repository.ts';
 
 export const STRONG_TOPIC = 75;
 export const WEAK_TOPIC = 60;

@@ -36,6 +36,15 @@ function events(n: number, prefix: string, users = 'mig-user') {
   }));
 }
 
+/** The events as rows of the event statement's parameter. */
+const statementRows = (inputs: ReturnType<typeof events>) =>
+  JSON.stringify(
+    inputs.map((input) => {
+      const event = normaliseEvent(input);
+      return toRow({ event, hash: eventHash(event), source: 'api', submittedBy: randomUUID() });
+    }),
+  );
+
 const contentFromEvents = (db: Database) =>
   db.query(
     `SELECT content_id, course_id, count(*)::int AS events, (count(*) FILTER (WHERE event_type = 'content_view'))::int AS views
@@ -53,7 +62,7 @@ describe('migration 0031: summaries from the per-item rows', () => {
       'content-bridge',
       all.filter((m) => m.version < 31),
     );
-    // Events stored before the upgrade (the old aggregates are dropped; the events are the truth).
+    // Events stored before the upgrade: the migration rebuilds the per-item rows from them (the events are the truth).
     await db.query(
       `INSERT INTO content.learning_events (event_id, event_type, user_id, course_id, content_id, event_data, occurred_at, body_hash)
        SELECT event_id, event_type, user_id, course_id, content_id, event_data, occurred_at, repeat('0', 64)
@@ -81,22 +90,14 @@ describe('migration 0031: summaries from the per-item rows', () => {
   });
 
   it('folds new events into the rebuilt rows', async () => {
-    const rows = events(60, 'after').map((input) => {
-      const event = normaliseEvent(input);
-      return toRow({ event, hash: eventHash(event), source: 'api', submittedBy: randomUUID() });
-    });
-    const { rows: result } = await db.query<{ inserted: number }>(INSERT_EVENTS_SQL, [JSON.stringify(rows)]);
+    const { rows: result } = await db.query<{ inserted: number }>(INSERT_EVENTS_SQL, [statementRows(events(60, 'after'))]);
     expect(result[0]!.inserted).toBe(60);
     expect(await summariesAsKept(db, 'mig-user-%')).toEqual(await summariesFromEvents(db, 'mig-user-%'));
   });
 
   it("keeps accepting the previous release's statement, for its pods during a rollout", async () => {
     const previous = readFileSync(new URL('../../fixtures/previous-release/insert-events.sql', import.meta.url), 'utf8');
-    const rows = events(30, 'previous', 'old-user').map((input) => {
-      const event = normaliseEvent(input);
-      return toRow({ event, hash: eventHash(event), source: 'api', submittedBy: randomUUID() });
-    });
-    const { rows: result } = await db.query<{ inserted: number }>(previous, [JSON.stringify(rows)]);
+    const { rows: result } = await db.query<{ inserted: number }>(previous, [statementRows(events(30, 'previous', 'old-user'))]);
     expect(result[0]!.inserted).toBe(30);
     const stored = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM content.learning_events WHERE user_id LIKE 'old-user-%'");
     expect(stored.rows[0]!.n).toBe(30);
